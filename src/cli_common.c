@@ -1,0 +1,36 @@
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+
+bool ctw_cli_common_option(struct ctw_cli *cli, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'c':
+		cli->config_path = arg;
+		cli->config_explicit = true;
+		return true;
+	case 0x100:
+		cli->root = arg;
+		return true;
+	default:
+		return false;
+	}
+}
+
+int ctw_cli_load_config(const struct ctw_cli *cli, struct ctw_config *cfg)
+{
+	char err[512];
+	int r = ctw_config_load(cli->config_path, cli->config_explicit, cfg, err, sizeof(err));
+
+	if (r < 0)
+		fprintf(stderr, "ctwarden: %s\n", err);
+	return r;
+}
+
+bool ctw_cli_root_is_live(const struct ctw_cli *cli)
+{
+	return strcmp(cli->root, "/") == 0;
+}

@@ -1,0 +1,65 @@
+/* The operator's policy: /etc/ctwarden/ctwarden.conf (INI), strictly parsed.
+ * Defaults are set before parsing so that no file is needed. */
+#ifndef CTW_CONF_H
+#define CTW_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "timeouts.h"
+
+#define CTW_DEFAULT_CONFIG_PATH "/etc/ctwarden/ctwarden.conf"
+#define CTW_CONF_PATH_MAX 256
+
+enum ctw_mode { CTW_MODE_ENFORCE, CTW_MODE_ADVISE };
+
+struct ctw_config {
+	/* [daemon] */
+	enum ctw_mode mode;
+	uint64_t poll_interval_us;
+	char state_dir[CTW_CONF_PATH_MAX];
+	char runtime_dir[CTW_CONF_PATH_MAX];
+
+	/* [thresholds], percent of max (0 < x <= 100) */
+	double warn_pct;
+	double crit_pct;
+	double high_water_pct;
+	double low_water_pct;
+
+	/* [limits] */
+	uint64_t max_ceiling;        /* entries */
+	double memory_budget_pct;    /* percent of MemTotal the table may use at its max */
+	double buckets_ratio;        /* target max/buckets */
+	uint64_t resize_cooldown_us;
+
+	/* [timeouts]: floors in seconds, and which ones the daemon may shorten */
+	uint64_t timeout_floor_s[CTW_TO__COUNT];
+	bool timeout_shorten[CTW_TO__COUNT];
+
+	/* Where the values came from, for messages: the file (or "(defaults)"). */
+	char source[CTW_CONF_PATH_MAX];
+};
+
+/* Built-in defaults. */
+void ctw_config_defaults(struct ctw_config *c);
+
+/* Load a config file into *out. On any error *out is left untouched, err gets
+ * "FILE:LINE: what is wrong" (or "FILE: ...") and a negative errno is returned.
+ * If the file does not exist and must_exist is false, *out gets the defaults.
+ * Refuses files writable by group or others. */
+int ctw_config_load(const char *path, bool must_exist, struct ctw_config *out, char *err, size_t errlen);
+
+/* Parse config text (no file-permission checks); name is used in messages. */
+int ctw_config_parse_buffer(const char *name, const char *buf, size_t len, struct ctw_config *out,
+			    char *err, size_t errlen);
+
+/* Strict value parsers, 0 or -EINVAL / -ERANGE. */
+int ctw_parse_duration_us(const char *s, uint64_t *out);  /* 100ms 30s 10min 1h 2d; bare number = seconds */
+int ctw_parse_percent(const char *s, double *out);        /* "80%" or "12.5%" -> 80.0 / 12.5 */
+int ctw_parse_u64(const char *s, uint64_t *out);          /* decimal only */
+
+/* Format a duration for humans ("1h", "30s", "100ms"). */
+void ctw_format_duration(uint64_t us, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,35 @@
+/* Findings: what is wrong with this host's connection tracking and the exact
+ * command that fixes it, computed with the same limits the daemon obeys. Pure. */
+#ifndef CTW_FINDINGS_H
+#define CTW_FINDINGS_H
+
+#include <stddef.h>
+
+struct ctw_host;
+struct ctw_config;
+
+/* Values are the monitoring-plugin exit codes. INFO findings do not raise the status. */
+enum ctw_status { CTW_STATUS_OK = 0, CTW_STATUS_WARNING = 1, CTW_STATUS_CRITICAL = 2, CTW_STATUS_UNKNOWN = 3 };
+enum ctw_severity { CTW_SEV_INFO, CTW_SEV_WARNING, CTW_SEV_CRITICAL, CTW_SEV_UNKNOWN };
+
+#define CTW_MAX_FINDINGS 24
+
+struct ctw_finding {
+	enum ctw_severity severity;
+	char code[40];        /* stable, for scripts: "usage_critical", "drops_seen", ... */
+	char message[320];
+	char remedy[1024];    /* exact commands, one per line; "" when none */
+};
+
+struct ctw_findings {
+	struct ctw_finding item[CTW_MAX_FINDINGS];
+	unsigned n;
+	enum ctw_status status;
+};
+
+void ctw_findings_evaluate(const struct ctw_host *h, const struct ctw_config *c, struct ctw_findings *out);
+
+const char *ctw_status_name(enum ctw_status s);     /* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
+const char *ctw_severity_name(enum ctw_severity s); /* "info", "warning", "critical", "unknown" */
+
+#endif

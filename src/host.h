@@ -1,0 +1,64 @@
+/* Everything the audit knows about this host's connection tracking: a snapshot
+ * gathered once (host_gather.c, I/O), judged by findings.c (pure). */
+#ifndef CTW_HOST_H
+#define CTW_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kmsg.h"
+#include "memory.h"
+#include "stats.h"
+#include "timeouts.h"
+
+struct ctw_knobs;
+struct ctw_config;
+
+#define CTW_MAX_NOTES 12
+#define CTW_NOTE_LEN 256
+
+/* A bounded sample of the table (first entries of a netlink dump): which
+ * destination port dominates. Cost does not grow with the table. */
+struct ctw_port_sample {
+	bool taken;
+	uint64_t sampled;        /* entries looked at */
+	uint8_t top_proto;       /* IPPROTO_TCP / IPPROTO_UDP */
+	uint16_t top_port;
+	uint64_t top_count;      /* entries with that proto/port in the sample */
+};
+
+struct ctw_host {
+	bool loaded;              /* nf_conntrack present */
+	bool global_writable;     /* initial netns: max/buckets writable here */
+	bool have_count, have_max, have_buckets;
+	uint64_t count, max, buckets;
+
+	bool have_stats;
+	struct ctw_stats stats;
+
+	bool have_memory;
+	struct ctw_memory memory;
+
+	bool have_kmsg;
+	struct ctw_table_full table_full;
+
+	bool have_timeout[CTW_TO__COUNT];
+	uint64_t timeout[CTW_TO__COUNT];
+
+	struct ctw_port_sample ports;
+
+	/* What could not be read, and why (said in the report). */
+	char notes[CTW_MAX_NOTES][CTW_NOTE_LEN];
+	unsigned n_notes;
+};
+
+void ctw_host_note(struct ctw_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Gather the snapshot. use_netlink: ask the kernel over ctnetlink (only when the
+ * root is the real "/"). Never walks the whole table. */
+void ctw_host_gather(struct ctw_host *h, const struct ctw_knobs *k, bool use_netlink);
+
+/* usage in percent of max; 0 when max is 0 or unknown. */
+double ctw_host_usage_pct(const struct ctw_host *h);
+
+#endif

@@ -1,0 +1,66 @@
+/* The kernel log (/dev/kmsg): parse records, recognise conntrack table-full messages. */
+#ifndef CTW_KMSG_H
+#define CTW_KMSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct ctw_knobs;
+
+/* One /dev/kmsg record: "PRIO,SEQ,USEC,FLAGS[,...];TEXT\n[ KEY=VALUE\n]..." */
+struct ctw_kmsg_record {
+	unsigned facility;   /* PRIO >> 3; 0 = kernel */
+	unsigned level;      /* PRIO & 7 */
+	uint64_t seq;
+	uint64_t usec;       /* since boot */
+	char flags;          /* '-', 'c' (continuation starts) or '+' (fragment) */
+	const char *text;    /* message line, not NUL-terminated, without dictionary lines */
+	size_t text_len;
+};
+
+enum ctw_kmsg_kind { CTW_KMSG_OTHER, CTW_KMSG_TABLE_FULL, CTW_KMSG_EXPECT_FULL };
+
+/* Parse one record (buf holds exactly one record, as one read() of /dev/kmsg returns).
+ * 0 or -EINVAL for a malformed or truncated header. */
+int ctw_kmsg_parse_record(const char *buf, size_t len, struct ctw_kmsg_record *rec);
+
+/* Classify the text of a record. Only facility-0 records count: anything else
+ * is user space writing to /dev/kmsg. *netns_inode gets the inode from
+ * "in netns N", or 0 when the message names none. */
+enum ctw_kmsg_kind ctw_kmsg_classify(const struct ctw_kmsg_record *rec, uint64_t *netns_inode);
+
+#define CTW_KMSG_MAX_NETNS 16
+
+struct ctw_table_full_netns {
+	uint64_t inode;      /* 0: the message named no netns (initial netns, or older kernel) */
+	uint64_t records;
+};
+
+struct ctw_table_full {
+	uint64_t records;          /* table-full records (all netns) */
+	uint64_t expect_records;   /* "expectation table full" */
+	uint64_t ignored_spoofed;  /* matching text but not from the kernel facility */
+	uint64_t first_usec, last_usec;
+	struct ctw_table_full_netns netns[CTW_KMSG_MAX_NETNS];
+	unsigned n_netns;
+	uint64_t lost_records;     /* EPIPE: overwritten before read */
+	uint64_t malformed;        /* records that did not parse */
+};
+
+/* Account one parsed record. */
+void ctw_table_full_add(struct ctw_table_full *s, const struct ctw_kmsg_record *rec);
+
+/* Split a buffer holding several records (a fixture file, or a saved dump) and
+ * account each. A record starts at a line that does not begin with a space. */
+void ctw_table_full_add_buffer(struct ctw_table_full *s, const char *buf, size_t len);
+
+/* Read the retained buffer of <root>/dev/kmsg (non-blocking, from the oldest
+ * record, never blocks) and account it. -errno when it cannot be opened. */
+int ctw_kmsg_read_retained(const struct ctw_knobs *k, struct ctw_table_full *out);
+
+/* Wall-clock time of a record's monotonic-since-boot timestamp. */
+time_t ctw_kmsg_usec_to_wall(uint64_t usec);
+
+#endif

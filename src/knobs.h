@@ -1,0 +1,61 @@
+/* Kernel knobs of nf_conntrack, read and written relative to a root directory
+ * (default "/"; tests point it at a fixture tree). Every write is read back. */
+#ifndef CTW_KNOBS_H
+#define CTW_KNOBS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "timeouts.h"
+
+enum ctw_knob {
+	CTW_KNOB_MAX,
+	CTW_KNOB_BUCKETS,      /* nf_conntrack_buckets, or the hashsize module parameter */
+	CTW_KNOB_COUNT,        /* read-only */
+	CTW_KNOB_EXPECT_MAX,
+	CTW_KNOB_TIMEOUT_FIRST,
+	CTW_KNOB__COUNT = CTW_KNOB_TIMEOUT_FIRST + CTW_TO__COUNT
+};
+
+#define CTW_KNOB_TIMEOUT(t) ((enum ctw_knob)(CTW_KNOB_TIMEOUT_FIRST + (t)))
+
+enum ctw_knob_scope {
+	CTW_SCOPE_GLOBAL,  /* one value for the host, writable only in the initial netns */
+	CTW_SCOPE_NETNS,   /* each network namespace has its own */
+};
+
+struct ctw_knobs {
+	int root_fd;              /* O_PATH|O_DIRECTORY fd of the root */
+	char root[4096];          /* the root as given, for messages */
+	bool buckets_via_hashsize;/* nf_conntrack_buckets absent: use the module parameter */
+};
+
+/* Open the root. -errno on failure. */
+int ctw_knobs_open(struct ctw_knobs *k, const char *root);
+void ctw_knobs_close(struct ctw_knobs *k);
+
+/* "net.netfilter.nf_conntrack_max" (for sysctl -w / sysctl.d). */
+const char *ctw_knob_sysctl_name(enum ctw_knob id);
+/* Path relative to the root in use ("proc/sys/net/netfilter/nf_conntrack_max"). */
+const char *ctw_knob_path(const struct ctw_knobs *k, enum ctw_knob id);
+enum ctw_knob_scope ctw_knob_scope(enum ctw_knob id);
+
+/* Is nf_conntrack loaded (its sysctl directory exists)? */
+bool ctw_knobs_conntrack_loaded(const struct ctw_knobs *k);
+/* Are the global knobs writable from here (initial netns)? Decided from the
+ * knob's file mode (0444 outside the initial netns), not from privileges. */
+bool ctw_knobs_global_writable(const struct ctw_knobs *k);
+
+/* Read a decimal value. 0 or -errno (-EINVAL for junk). */
+int ctw_knob_read(const struct ctw_knobs *k, enum ctw_knob id, uint64_t *out);
+/* Write a value then read it back into *readback (may be NULL). 0, -errno from
+ * the write, or -EIO when the kernel kept a different value (readback says which). */
+int ctw_knob_write(const struct ctw_knobs *k, enum ctw_knob id, uint64_t value, uint64_t *readback);
+
+/* Read a whole small file under the root into buf (NUL-terminated). Returns
+ * bytes read or -errno; -EFBIG if it does not fit. */
+ssize_t ctw_root_read_file(const struct ctw_knobs *k, const char *relpath, char *buf, size_t len);
+
+#endif

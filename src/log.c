@@ -1,0 +1,23 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static int log_max_level = LOG_INFO;
+
+void ctw_log_set_max_level(int level)
+{
+	log_max_level = level;
+}
+
+void ctw_log(int level, const char *fmt, ...)
+{
+	if (level > log_max_level)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("ctwarden: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}

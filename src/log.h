@@ -1,0 +1,11 @@
+/* Logging for the CLI: readable lines on stderr. The daemon adds journald later. */
+#ifndef CTW_LOG_H
+#define CTW_LOG_H
+
+#include <syslog.h>
+
+/* level is a syslog priority (LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG). */
+void ctw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ctw_log_set_max_level(int level);
+
+#endif

@@ -1,0 +1,88 @@
+/* ctwarden: entry point. Parses the global options and dispatches to a subcommand. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "conf.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ctwarden [OPTIONS] COMMAND [COMMAND OPTIONS]\n"
+		"\n"
+		"Keeps the netfilter connection-tracking table from overflowing.\n"
+		"\n"
+		"Commands:\n"
+		"  audit          one-shot report of this host's connection tracking, with\n"
+		"                 exact remedies; exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n"
+		"  check-config   validate the policy file and say \"configuration OK\"\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE   policy file (default %s)\n"
+		"      --root DIR      read kernel files below DIR instead of / (testing,\n"
+		"                      or a host /proc mounted elsewhere); disables netlink\n"
+		"  -h, --help          show this help\n"
+		"  -V, --version       show the version\n"
+		"\n"
+		"audit options:\n"
+		"      --json          machine-readable report\n"
+		"\n"
+		"See ctwarden(8) and ctwarden.conf(5).\n",
+		CTW_DEFAULT_CONFIG_PATH);
+}
+
+struct subcommand {
+	const char *name;
+	int (*run)(struct ctw_cli *cli);
+};
+
+static const struct subcommand subcommands[] = {
+	{ "audit", ctw_cmd_audit },
+	{ "check-config", ctw_cmd_check_config },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option global_options[] = {
+		CTW_CLI_COMMON_OPTIONS,
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct ctw_cli cli = {
+		.config_path = CTW_DEFAULT_CONFIG_PATH,
+		.root = "/",
+	};
+	int opt;
+
+	/* '+': stop at the subcommand; it parses its own options (and -c again). */
+	while ((opt = getopt_long(argc, argv, "+c:hV", global_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("ctwarden %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			if (ctw_cli_common_option(&cli, opt, optarg))
+				break;
+			usage(stderr);
+			return CTW_EXIT_UNKNOWN;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CTW_EXIT_UNKNOWN;
+	}
+	cli.argc = argc - optind;
+	cli.argv = argv + optind;
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (strcmp(cli.argv[0], subcommands[i].name) == 0)
+			return subcommands[i].run(&cli);
+	fprintf(stderr, "ctwarden: unknown command '%s' (try --help)\n", cli.argv[0]);
+	return CTW_EXIT_UNKNOWN;
+}
