@@ -30,6 +30,7 @@ struct ctw_port_sample {
 struct ctw_host {
 	bool loaded;              /* nf_conntrack present */
 	bool global_writable;     /* initial netns: max/buckets writable here */
+	uint64_t self_netns_inode;/* this process's netns (0 unknown), to mark "this netns" in kmsg records */
 	bool have_count, have_max, have_buckets;
 	uint64_t count, max, buckets;
 

@@ -1,0 +1,2 @@
+/* Placeholder: replaced by the traffic generator. */
+int main(void) { return 1; }
