@@ -1,0 +1,2 @@
+/* Placeholder: journald output. */
+#include "journal.h"

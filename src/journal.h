@@ -1,0 +1,3 @@
+#ifndef CTW_JOURNAL_H
+#define CTW_JOURNAL_H
+#endif

@@ -1,0 +1,2 @@
+/* Placeholder: the policy engine. */
+#include "policy.h"

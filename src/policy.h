@@ -1,0 +1,3 @@
+#ifndef CTW_POLICY_H
+#define CTW_POLICY_H
+#endif

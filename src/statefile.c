@@ -1,0 +1,2 @@
+/* Placeholder: the state file. */
+#include "statefile.h"

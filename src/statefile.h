@@ -1,0 +1,3 @@
+#ifndef CTW_STATEFILE_H
+#define CTW_STATEFILE_H
+#endif
