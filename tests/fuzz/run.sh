@@ -25,7 +25,7 @@ pkgs="libnl-3.0 libnl-nf-3.0 libnetfilter_conntrack libsystemd inih json-c"
 # shellcheck disable=SC2046
 for t in "${targets[@]}"; do
 	bin="$out/fuzz_$t"
-	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-I"$top/src" $(pkg-config --cflags $pkgs) \
 		"$here/fuzz_$t.c" "${lib_sources[@]}" $(pkg-config --libs $pkgs) -o "$bin"
 	work="$out/corpus_$t"
