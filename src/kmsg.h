@@ -31,6 +31,11 @@ int ctw_kmsg_parse_record(const char *buf, size_t len, struct ctw_kmsg_record *r
  * "in netns N", or 0 when the message names none. */
 enum ctw_kmsg_kind ctw_kmsg_classify(const struct ctw_kmsg_record *rec, uint64_t *netns_inode);
 
+/* Classify message text alone, whatever its facility (ctw_kmsg_classify adds
+ * the facility and fragment checks). Every known variant of the table-full
+ * and expectation-full texts matches; anything else is CTW_KMSG_OTHER. */
+enum ctw_kmsg_kind ctw_kmsg_classify_text(const char *text, size_t len, uint64_t *netns_inode);
+
 #define CTW_KMSG_MAX_NETNS 16
 
 struct ctw_table_full_netns {
@@ -49,7 +54,9 @@ struct ctw_table_full {
 	uint64_t malformed;        /* records that did not parse */
 };
 
-/* Account one parsed record. */
+/* Account one parsed record. first_usec/last_usec span the table-full
+ * records only (not expectation-full ones); netns[] keeps the first
+ * CTW_KMSG_MAX_NETNS distinct inodes, later ones count in records only. */
 void ctw_table_full_add(struct ctw_table_full *s, const struct ctw_kmsg_record *rec);
 
 /* Split a buffer holding several records (a fixture file, or a saved dump) and
