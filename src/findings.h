@@ -3,7 +3,9 @@
 #ifndef CTW_FINDINGS_H
 #define CTW_FINDINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct ctw_host;
 struct ctw_config;
@@ -31,5 +33,18 @@ void ctw_findings_evaluate(const struct ctw_host *h, const struct ctw_config *c,
 
 const char *ctw_status_name(enum ctw_status s);     /* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
 const char *ctw_severity_name(enum ctw_severity s); /* "info", "warning", "critical", "unknown" */
+
+/* How bad a severity is, for sorting and the status: info 0 < warning 1 <
+ * unknown 2 < critical 3 (the usual monitoring order: a known critical
+ * outranks not knowing). */
+int ctw_severity_rank(enum ctw_severity s);
+
+/* "512 B", "64.0 KiB", "1.5 MiB", "23.4 GiB". */
+void ctw_format_bytes(uint64_t bytes, char *buf, size_t len);
+
+/* Wall-clock time of a kernel-log timestamp (usec since boot): "2024-05-01
+ * 10:00:00 UTC", or ISO 8601 "2024-05-01T10:00:00Z" when iso. false (and "")
+ * when the time is unknown. */
+bool ctw_format_kmsg_time(uint64_t usec, bool iso, char *buf, size_t len);
 
 #endif
