@@ -20,22 +20,31 @@ struct ctw_config {
 	uint64_t poll_interval_us;
 	char state_dir[CTW_CONF_PATH_MAX];
 	char runtime_dir[CTW_CONF_PATH_MAX];
+	uint64_t alert_reminder_us;  /* how often a still-active alert is repeated */
 
 	/* [thresholds], percent of max (0 < x <= 100) */
 	double warn_pct;
 	double crit_pct;
 	double high_water_pct;
 	double low_water_pct;
+	uint64_t low_water_hold_us;  /* under low_water this long before timeouts are restored */
 
 	/* [limits] */
 	uint64_t max_ceiling;        /* entries */
 	double memory_budget_pct;    /* percent of MemTotal the table may use at its max */
 	double buckets_ratio;        /* target max/buckets */
 	uint64_t resize_cooldown_us;
+	bool allow_lower_max;        /* may the daemon lower nf_conntrack_max */
 
 	/* [timeouts]: floors in seconds, and which ones the daemon may shorten */
 	uint64_t timeout_floor_s[CTW_TO__COUNT];
 	bool timeout_shorten[CTW_TO__COUNT];
+
+	/* [events] */
+	uint64_t receive_buffer_bytes;     /* initial netlink receive buffer */
+	uint64_t receive_buffer_max_bytes; /* the buffer grows on overrun up to this */
+	uint64_t horizon_us;               /* act when the projected time to full is shorter */
+	uint32_t event_batch;              /* events handled per wakeup */
 
 	/* Where the values came from, for messages: the file (or "(defaults)"). */
 	char source[CTW_CONF_PATH_MAX];
@@ -55,9 +64,12 @@ int ctw_config_parse_buffer(const char *name, const char *buf, size_t len, struc
 			    char *err, size_t errlen);
 
 /* Strict value parsers, 0 or -EINVAL / -ERANGE. */
-int ctw_parse_duration_us(const char *s, uint64_t *out);  /* 100ms 30s 10min 1h 2d; bare number = seconds */
+int ctw_parse_duration_us(const char *s, uint64_t *out);  /* 100ms 30s 10min 1h 2d (and us); bare number = seconds */
 int ctw_parse_percent(const char *s, double *out);        /* "80%" or "12.5%" -> 80.0 / 12.5 */
 int ctw_parse_u64(const char *s, uint64_t *out);          /* decimal only */
+int ctw_parse_size(const char *s, uint64_t *out);         /* bytes; K KiB M MiB G GiB = powers of 1024 */
+int ctw_parse_decimal(const char *s, double *out);        /* "4" "0.25": plain non-negative decimal */
+int ctw_parse_bool(const char *s, bool *out);             /* yes/no true/false 1/0 */
 
 /* Format a duration for humans ("1h", "30s", "100ms"). */
 void ctw_format_duration(uint64_t us, char *buf, size_t len);

@@ -1,7 +1,6 @@
 #!/bin/sh
 # The man pages are clean for mandoc and groff (what `man` will render).
 set -u
-. "$TESTLIB" 2>/dev/null || true
 command -v mandoc >/dev/null || { echo "SKIP: mandoc not installed"; exit 77; }
 command -v groff >/dev/null || { echo "SKIP: groff not installed"; exit 77; }
 status=0
