@@ -35,5 +35,7 @@ bool ctw_cli_root_is_live(const struct ctw_cli *cli);
 
 int ctw_cmd_audit(struct ctw_cli *cli);
 int ctw_cmd_check_config(struct ctw_cli *cli);
+int ctw_cmd_run(struct ctw_cli *cli);
+int ctw_cmd_restore(struct ctw_cli *cli);
 
 #endif

@@ -64,6 +64,7 @@ static const struct key_def keys[] = {
 	{ KEY("daemon", "state_dir", KEY_PATH, state_dir) },
 	{ KEY("daemon", "runtime_dir", KEY_PATH, runtime_dir) },
 	{ KEY("daemon", "alert_reminder", KEY_DURATION, alert_reminder_us), INT_RANGE(SEC, 7 * DAY) },
+	{ KEY("daemon", "all_netns", KEY_BOOL, all_netns) },
 	{ KEY("thresholds", "warn", KEY_PERCENT, warn_pct), PCT_RANGE(100) },
 	{ KEY("thresholds", "crit", KEY_PERCENT, crit_pct), PCT_RANGE(100) },
 	{ KEY("thresholds", "high_water", KEY_PERCENT, high_water_pct), PCT_RANGE(100) },
@@ -119,6 +120,7 @@ void ctw_config_defaults(struct ctw_config *c)
 	copy_str(c->state_dir, sizeof(c->state_dir), "/var/lib/ctwarden");
 	copy_str(c->runtime_dir, sizeof(c->runtime_dir), "/run/ctwarden");
 	c->alert_reminder_us = 3600 * SEC;
+	c->all_netns = true;
 	c->warn_pct = 75;
 	c->crit_pct = 90;
 	c->high_water_pct = 80;

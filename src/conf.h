@@ -21,6 +21,7 @@ struct ctw_config {
 	char state_dir[CTW_CONF_PATH_MAX];
 	char runtime_dir[CTW_CONF_PATH_MAX];
 	uint64_t alert_reminder_us;  /* how often a still-active alert is repeated */
+	bool all_netns;              /* watch every network namespace, not only our own */
 
 	/* [thresholds], percent of max (0 < x <= 100) */
 	double warn_pct;

@@ -19,6 +19,8 @@ static void usage(FILE *out)
 		"  audit          one-shot report of this host's connection tracking, with\n"
 		"                 exact remedies; exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n"
 		"  check-config   validate the policy file and say \"configuration OK\"\n"
+		"  run            the daemon: watch the table and tune it within the policy\n"
+		"  restore        put back every kernel value ctwarden changed\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE   policy file (default %s)\n"
@@ -42,6 +44,8 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "audit", ctw_cmd_audit },
 	{ "check-config", ctw_cmd_check_config },
+	{ "run", ctw_cmd_run },
+	{ "restore", ctw_cmd_restore },
 };
 
 int main(int argc, char **argv)

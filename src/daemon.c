@@ -1,0 +1,194 @@
+/* The daemon's life: set-up, the sd-event loop (poll timer, signals,
+ * watchdog), reload on SIGHUP, notifications to systemd. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "memory.h"
+
+static void say(struct ctw_daemon *d, enum ctw_event kind, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void say(struct ctw_daemon *d, enum ctw_event kind, const char *reason, const char *fmt, ...)
+{
+	struct ctw_journal_entry e;
+	char msg[CTW_JOURNAL_MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ctw_journal_entry_init(&e, kind, "%s", msg);
+	ctw_journal_entry_set_mode(&e, d->cfg.mode);
+	if (reason)
+		ctw_journal_entry_set_reason(&e, "%s", reason);
+	ctw_journal_emit(&d->journal, &e);
+}
+
+static void read_memory_facts(struct ctw_daemon *d)
+{
+	struct ctw_memory m;
+	char note[256] = "";
+
+	memset(&m, 0, sizeof(m));
+	if (ctw_memory_read(&d->knobs, &m, note, sizeof(note)) == 0) {
+		d->objsize = m.object_size;
+		d->memtotal = m.memtotal_bytes;
+	} else {
+		d->objsize = CTW_OBJSIZE_ESTIMATE;
+		d->memtotal = 0;
+	}
+	if (note[0])
+		ctw_log(LOG_NOTICE, "%s", note);
+}
+
+/* Timeouts shortened before a restart: the policy must know their originals
+ * to restore them, and they are in the state file. */
+static void seed_policy_from_state(struct ctw_daemon *d)
+{
+	for (int t = 0; t < CTW_TO__COUNT; t++) {
+		uint64_t original;
+
+		if (ctw_state_get_original(&d->actuator.state, ctw_knob_sysctl_name(CTW_KNOB_TIMEOUT(t)),
+					   &original) == 0) {
+			d->policy.shortened[t] = true;
+			d->policy.original_s[t] = original;
+		}
+	}
+}
+
+int ctw_daemon_init(struct ctw_daemon *d, const char *config_path, bool config_explicit,
+		    const struct ctw_config *cfg, const char *root)
+{
+	char err[512];
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->config_path = config_path;
+	d->config_explicit = config_explicit;
+	d->cfg = *cfg;
+	d->live = strcmp(root, "/") == 0;
+	ctw_journal_init(&d->journal, CTW_JOURNAL_AUTO, stderr);
+
+	r = ctw_knobs_open(&d->knobs, root);
+	if (r < 0) {
+		ctw_log(LOG_ERR, "cannot open root %s: %s", root, strerror(-r));
+		return r;
+	}
+	if (!ctw_knobs_conntrack_loaded(&d->knobs)) {
+		ctw_log(LOG_ERR, "nf_conntrack is not loaded (no %s): nothing to watch",
+			ctw_knob_path(&d->knobs, CTW_KNOB_MAX));
+		return -ENOENT;
+	}
+	r = ctw_actuator_init(&d->actuator, &d->knobs, d->cfg.state_dir, err, sizeof(err));
+	if (r < 0) {
+		ctw_log(LOG_ERR, "%s; refusing to start (it holds the original kernel values)", err);
+		return r;
+	}
+	r = ctw_poller_open(&d->poller, &d->knobs, d->live, &d->cfg);
+	if (r < 0) {
+		ctw_log(LOG_ERR, "cannot open %s: %s", ctw_knob_path(&d->knobs, CTW_KNOB_COUNT), strerror(-r));
+		return r;
+	}
+	if (d->poller.note[0])
+		ctw_log(LOG_NOTICE, "%s", d->poller.note);
+	read_memory_facts(d);
+	ctw_policy_state_init(&d->policy);
+	seed_policy_from_state(d);
+	return 0;
+}
+
+static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ctw_daemon *d = userdata;
+	uint64_t now;
+
+	sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+	ctw_daemon_poll_round(d, now);
+	sd_event_source_set_time_relative(s, d->cfg.poll_interval_us);
+	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static void reload(struct ctw_daemon *d)
+{
+	struct ctw_config fresh;
+	char err[512];
+	int r;
+
+	sd_notify(0, "RELOADING=1");
+	r = ctw_config_load(d->config_path, d->config_explicit, &fresh, err, sizeof(err));
+	if (r < 0) {
+		say(d, CTW_EV_RELOAD_FAILED, err, "reload failed, keeping the running configuration: %s", err);
+	} else {
+		d->cfg = fresh;
+		ctw_poller_set_timeouts(&d->poller, &d->cfg);
+		read_memory_facts(d);
+		sd_event_source_set_time_relative(d->poll_timer, d->cfg.poll_interval_us);
+		say(d, CTW_EV_RELOADED, NULL, "configuration reloaded from %s (mode %s, poll every %" PRIu64 " ms)",
+		    d->cfg.source, d->cfg.mode == CTW_MODE_ADVISE ? "advise" : "enforce",
+		    d->cfg.poll_interval_us / 1000);
+	}
+	sd_notify(0, "READY=1");
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	reload(userdata);
+	return 0;
+}
+
+int ctw_daemon_run(struct ctw_daemon *d)
+{
+	sigset_t mask;
+	int r;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	r = sd_event_default(&d->event);
+	if (r < 0)
+		return r;
+	/* NULL handlers: sd-event exits the loop on SIGTERM/SIGINT. */
+	if ((r = sd_event_add_signal(d->event, NULL, SIGTERM, NULL, NULL)) < 0 ||
+	    (r = sd_event_add_signal(d->event, NULL, SIGINT, NULL, NULL)) < 0 ||
+	    (r = sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d)) < 0)
+		return r;
+	/* Pings WATCHDOG=1 from the loop when WATCHDOG_USEC is set: a stuck loop is restarted. */
+	r = sd_event_set_watchdog(d->event, true);
+	if (r < 0)
+		return r;
+	/* Accuracy a tenth of the interval: wake-ups can coalesce, the loop stays prompt. */
+	r = sd_event_add_time_relative(d->event, &d->poll_timer, CLOCK_MONOTONIC, 0,
+				       d->cfg.poll_interval_us / 10, on_poll, d);
+	if (r < 0)
+		return r;
+
+	say(d, CTW_EV_STARTED, NULL, "ctwarden started: mode %s, poll every %" PRIu64 " ms, max ceiling %" PRIu64
+	    ", config %s", d->cfg.mode == CTW_MODE_ADVISE ? "advise" : "enforce", d->cfg.poll_interval_us / 1000,
+	    d->cfg.max_ceiling, d->cfg.source);
+	r = sd_event_loop(d->event);
+	sd_notify(0, "STOPPING=1");
+	say(d, CTW_EV_STOPPING, NULL, "ctwarden stopping; tuned values stay (ctwarden restore puts the originals back)");
+	return r < 0 ? r : 0;
+}
+
+void ctw_daemon_fini(struct ctw_daemon *d)
+{
+	d->poll_timer = sd_event_source_unref(d->poll_timer);
+	d->event = sd_event_unref(d->event);
+	ctw_poller_close(&d->poller);
+	ctw_knobs_close(&d->knobs);
+}

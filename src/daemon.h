@@ -1,0 +1,51 @@
+/* ctwarden run: the daemon. One struct owns the sd-event loop, its sources,
+ * the config and every module's state (after systemd-oomd's Manager). */
+#ifndef CTW_DAEMON_H
+#define CTW_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "actuator.h"
+#include "conf.h"
+#include "journal.h"
+#include "knobs.h"
+#include "policy.h"
+#include "poller.h"
+
+struct ctw_daemon {
+	sd_event *event;
+	sd_event_source *poll_timer;
+
+	const char *config_path;
+	bool config_explicit;
+	struct ctw_config cfg;
+
+	struct ctw_knobs knobs;
+	bool live;                    /* root is "/": netlink and namespaces usable */
+	struct ctw_poller poller;
+	struct ctw_actuator actuator;
+	struct ctw_policy_state policy;
+	struct ctw_journal journal;
+
+	uint64_t objsize, memtotal;   /* memory facts, read at start and on reload */
+	bool ready;                   /* READY=1 sent after the first good poll */
+	bool poll_failing;            /* the last poll failed (said once) */
+	uint64_t drops_total;         /* drops seen since start, for STATUS */
+	char status[512];             /* last STATUS= sent */
+};
+
+/* Set up everything; messages for the operator go to the journal or stderr.
+ * 0 or -errno. */
+int ctw_daemon_init(struct ctw_daemon *d, const char *config_path, bool config_explicit,
+		    const struct ctw_config *cfg, const char *root);
+/* Run until SIGTERM/SIGINT. Returns 0 or -errno. */
+int ctw_daemon_run(struct ctw_daemon *d);
+void ctw_daemon_fini(struct ctw_daemon *d);
+
+/* One poll round: read, decide, act, tell. Exposed for the loop's timer. */
+int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us);
+
+#endif

@@ -1,0 +1,131 @@
+#!/bin/bash
+# Real kernel, closed loop: a flood in a netns grows the table well past a
+# lowered global nf_conntrack_max. Without ctwarden the kernel drops packets;
+# with `ctwarden run` (enforce, poll 100 ms) nothing is dropped and max ends
+# within the ceiling. With a ceiling too low, ctwarden says "limit reached"
+# and takes a timeout step. Global knobs are restored at exit.
+. "${TESTLIB:-$(dirname "$0")/../lib.sh}"
+
+START_MAX=4096
+FLOWS=30000
+RATE=15000
+
+need_root
+need_cmd ip nft conntrack flock
+need_ctwarden
+need_flood
+need_conntrack_kernel
+ctw_global_lock
+ctw_tmpdir
+
+host_count=$(knob_get nf_conntrack_count)
+[ "$host_count" -lt $((START_MAX / 2)) ] ||
+	skip "the initial netns tracks $host_count entries; lowering nf_conntrack_max to $START_MAX would drop host traffic"
+
+knob_save nf_conntrack_max
+knob_save nf_conntrack_buckets
+knob_save nf_conntrack_tcp_timeout_established
+netns_create
+in_ns sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120
+
+# ctwarden run in the background, its log lines in $CTW_TMP/<name>.log.
+daemon_start()
+{
+	local name=$1 conf=$2 i
+	"$CTWARDEN" run -c "$conf" >"$CTW_TMP/$name.log" 2>&1 &
+	DAEMON_PID=$!
+	ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
+	for i in $(seq 100); do
+		grep -q 'CTWARDEN_EVENT=started' "$CTW_TMP/$name.log" && break
+		kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$CTW_TMP/$name.log"; fail "ctwarden run exited early"; }
+		sleep 0.1
+	done
+	grep -q 'CTWARDEN_EVENT=started' "$CTW_TMP/$name.log" || fail "ctwarden run did not start within 10 s"
+	sleep 0.5   # the first poll and the namespace scan
+}
+
+daemon_stop()
+{
+	kill -TERM "$DAEMON_PID"
+	wait "$DAEMON_PID" || true
+}
+
+write_conf()
+{
+	local conf=$CTW_TMP/$1.conf ceiling=$2
+	cat >"$conf" <<CONF
+[daemon]
+mode = enforce
+poll_interval = 100ms
+state_dir = $CTW_TMP/state-$1
+runtime_dir = $CTW_TMP/run-$1
+[limits]
+max_ceiling = $ceiling
+resize_cooldown = 1s
+[timeouts]
+shorten = tcp_timeout_established
+CONF
+	chmod 0600 "$conf"
+	echo "$conf"
+}
+
+# An empty table and the low max, before a daemon starts.
+reset_table()
+{
+	in_ns conntrack -F >/dev/null 2>&1 || true
+	knob_set nf_conntrack_max "$START_MAX"
+}
+
+flood_phase()
+{
+	local before after
+	before=$(ns_conntrack_stat_sum drop)
+	in_ns "$CTW_FLOOD" -q -n "$FLOWS" -r "$RATE" -d "$1" >/dev/null
+	sleep 0.3
+	after=$(ns_conntrack_stat_sum drop)
+	echo $((after - before))
+}
+
+# (a) no daemon: the kernel drops.
+reset_table
+drops=$(flood_phase 127.10.0.1)
+echo "without ctwarden: $drops packets dropped"
+assert_gt "without ctwarden the flood is dropped (conntrack -S drop)" 0 "$drops"
+
+# (b) ctwarden enforcing, ceiling well above the flood: nothing dropped.
+CEILING=262144
+conf=$(write_conf enforce $CEILING)
+reset_table
+daemon_start enforce "$conf"
+drops=$(flood_phase 127.20.0.1)
+max_now=$(knob_get nf_conntrack_max)
+count_now=$(ns_conntrack_count)
+daemon_stop
+echo "with ctwarden: $drops packets dropped, max $max_now, count $count_now"
+cat "$CTW_TMP/enforce.log"
+assert_eq "with ctwarden nothing is dropped" 0 "$drops"
+assert_gt "max was raised above the flood's size" "$count_now" "$max_now"
+assert_le "max stays within the ceiling" "$CEILING" "$max_now"
+assert_contains "the raise is logged as max_raised" "$(cat "$CTW_TMP/enforce.log")" "CTWARDEN_EVENT=max_raised"
+assert_contains "the log names the netns under pressure" "$(cat "$CTW_TMP/enforce.log")" "CTWARDEN_NETNS=$NS_INODE"
+
+# (c) a ceiling too low: limit reached, and a timeout step.
+CEILING=8192
+conf=$(write_conf low $CEILING)
+reset_table
+daemon_start low "$conf"
+est_before=$(knob_get nf_conntrack_tcp_timeout_established)
+drops=$(flood_phase 127.30.0.1)
+sleep 6   # timeout steps are at least 5 s apart; let one more happen
+max_now=$(knob_get nf_conntrack_max)
+est_after=$(knob_get nf_conntrack_tcp_timeout_established)
+daemon_stop
+log=$(cat "$CTW_TMP/low.log")
+echo "$log"
+assert_le "max stays within the low ceiling" "$CEILING" "$max_now"
+assert_contains "limit reached is said" "$log" "CTWARDEN_EVENT=limit_reached"
+assert_contains "a timeout step is logged" "$log" "CTWARDEN_EVENT=timeout_shortened"
+assert_gt "tcp_timeout_established was shortened" "$est_after" "$est_before"
+floor=3600
+assert_ge "never below its floor" "$floor" "$est_after"
+finish
