@@ -9,6 +9,7 @@
 #include "actuator.h"
 #include "conf.h"
 #include "knobs.h"
+#include "netns.h"
 #include "runlock.h"
 
 static const char *const restore_help =
@@ -35,17 +36,54 @@ static void report(const char *name, uint64_t original, int err, void *userdata)
 	}
 }
 
+struct count_read {
+	const struct ctw_knobs *knobs;
+	uint64_t count;
+};
+
+/* Runs inside a netns: /proc/sys/net shows the caller's netns. */
+static int read_count(void *userdata)
+{
+	struct count_read *cr = userdata;
+
+	return ctw_knob_read(cr->knobs, CTW_KNOB_COUNT, &cr->count);
+}
+
+/* The fullest netns: the limit is checked per netns. Only our own when the
+ * root is not the live one or the others cannot be entered. */
+static uint64_t fullest_count(const struct ctw_knobs *k, bool live, char *name, size_t namelen)
+{
+	static struct ctw_netns_ref refs[512];
+	struct count_read cr = { .knobs = k };
+	uint64_t fullest = 0;
+	int n = live ? ctw_netns_discover("/proc", "/run/netns", refs, 512) : 0;
+
+	snprintf(name, namelen, "host");
+	if (ctw_knob_read(k, CTW_KNOB_COUNT, &fullest) < 0)
+		fullest = 0;
+	for (int i = 1; i < n; i++) {
+		if (ctw_netns_enter(&refs[i], read_count, &cr) == 0 && cr.count > fullest) {
+			fullest = cr.count;
+			snprintf(name, namelen, "netns %s", refs[i].name);
+		}
+	}
+	return fullest;
+}
+
 /* Restoring max under the current count makes the table full at once. */
-static bool max_restore_is_safe(const struct ctw_actuator *a, const struct ctw_knobs *k)
+static bool max_restore_is_safe(const struct ctw_actuator *a, const struct ctw_knobs *k, bool live)
 {
 	uint64_t original, count;
+	char where[96];
 
-	if (ctw_state_get_original(&a->state, ctw_knob_sysctl_name(CTW_KNOB_MAX), &original) < 0 ||
-	    ctw_knob_read(k, CTW_KNOB_COUNT, &count) < 0 || original == 0 || count <= original)
+	if (ctw_state_get_original(&a->state, ctw_knob_sysctl_name(CTW_KNOB_MAX), &original) < 0 || original == 0)
 		return true;
-	fprintf(stderr, "ctwarden: the table holds %" PRIu64 " entries, more than the original "
+	count = fullest_count(k, live, where, sizeof(where));
+	if (count <= original)
+		return true;
+	fprintf(stderr, "ctwarden: the table of %s holds %" PRIu64 " entries, more than the original "
 		"nf_conntrack_max %" PRIu64 ": restoring it would drop new flows until the table drains; "
-		"use --force to restore anyway\n", count, original);
+		"use --force to restore anyway\n", where, count, original);
 	return false;
 }
 
@@ -105,7 +143,7 @@ int ctw_cmd_restore(struct ctw_cli *cli)
 		ctw_knobs_close(&knobs);
 		return 0;
 	}
-	if (!force && !max_restore_is_safe(&actuator, &knobs)) {
+	if (!force && !max_restore_is_safe(&actuator, &knobs, ctw_cli_root_is_live(cli))) {
 		ctw_knobs_close(&knobs);
 		return 1;
 	}

@@ -110,4 +110,6 @@ assert_eq "the state file is gone" no "$([ -e "$CTW_TMP/state/state.json" ] && e
 run "$CTWARDEN" restore -c "$conf"
 assert_eq "a second restore has nothing to do" 0 "$RC"
 assert_contains "and says so" "$OUT" "nothing to restore"
+echo "---- daemon log"
+cat "$CTW_TMP/daemon.log"
 finish
