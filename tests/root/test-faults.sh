@@ -39,7 +39,7 @@ write_conf enforce
 socat -u UNIX-RECV:"$CTW_TMP/notify.sock" - >"$CTW_TMP/notify.out" 2>/dev/null &
 ctw_on_exit "kill $! 2>/dev/null || true"
 for _ in $(seq 50); do [ -S "$CTW_TMP/notify.sock" ] && break; sleep 0.1; done
-NOTIFY_SOCKET=$CTW_TMP/notify.sock WATCHDOG_USEC=200000 WATCHDOG_PID= \
+env -u WATCHDOG_PID NOTIFY_SOCKET=$CTW_TMP/notify.sock WATCHDOG_USEC=200000 \
 	ip netns exec "$NS" "$CTWARDEN" run -c "$conf" >"$CTW_TMP/daemon.log" 2>&1 &
 pid=$!
 ctw_on_exit "kill -9 $pid 2>/dev/null || true"
