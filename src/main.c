@@ -21,6 +21,7 @@ static void usage(FILE *out)
 		"  check-config   validate the policy file and say \"configuration OK\"\n"
 		"  run            the daemon: watch the table and tune it within the policy\n"
 		"  restore        put back every kernel value ctwarden changed\n"
+		"  status         what the running daemon sees now (--json)\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE   policy file (default %s)\n"
@@ -46,6 +47,7 @@ static const struct subcommand subcommands[] = {
 	{ "check-config", ctw_cmd_check_config },
 	{ "run", ctw_cmd_run },
 	{ "restore", ctw_cmd_restore },
+	{ "status", ctw_cmd_status },
 };
 
 int main(int argc, char **argv)

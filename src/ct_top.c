@@ -1,0 +1,2 @@
+/* Placeholder. */
+#include "ct_top.h"

@@ -1,0 +1,4 @@
+/* Placeholder. */
+#ifndef CTW_RATES_H
+#define CTW_RATES_H
+#endif

@@ -1,0 +1,4 @@
+/* Placeholder. */
+#ifndef CTW_TOPK_H
+#define CTW_TOPK_H
+#endif
