@@ -175,6 +175,9 @@ int ctw_daemon_run(struct ctw_daemon *d)
 				       d->cfg.poll_interval_us / 10, on_poll, d);
 	if (r < 0)
 		return r;
+	r = ctw_daemon_watch_kmsg(d);
+	if (r < 0)
+		return r;
 
 	say(d, CTW_EV_STARTED, NULL, "ctwarden started: mode %s, poll every %" PRIu64 " ms, max ceiling %" PRIu64
 	    ", config %s", d->cfg.mode == CTW_MODE_ADVISE ? "advise" : "enforce", d->cfg.poll_interval_us / 1000,
@@ -185,8 +188,16 @@ int ctw_daemon_run(struct ctw_daemon *d)
 	return r < 0 ? r : 0;
 }
 
+void ctw_daemon_top_line(struct ctw_daemon *d, char *buf, size_t len)
+{
+	/* Filled once NEW events are watched. */
+	if (len)
+		buf[0] = '\0';
+}
+
 void ctw_daemon_fini(struct ctw_daemon *d)
 {
+	d->kmsg_source = sd_event_source_unref(d->kmsg_source);
 	d->poll_timer = sd_event_source_unref(d->poll_timer);
 	d->event = sd_event_unref(d->event);
 	ctw_poller_close(&d->poller);

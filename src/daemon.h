@@ -18,6 +18,7 @@
 struct ctw_daemon {
 	sd_event *event;
 	sd_event_source *poll_timer;
+	sd_event_source *kmsg_source;
 
 	const char *config_path;
 	bool config_explicit;
@@ -45,7 +46,14 @@ int ctw_daemon_init(struct ctw_daemon *d, const char *config_path, bool config_e
 int ctw_daemon_run(struct ctw_daemon *d);
 void ctw_daemon_fini(struct ctw_daemon *d);
 
-/* One poll round: read, decide, act, tell. Exposed for the loop's timer. */
+/* One poll round: read, decide, act, tell. For the timer and the watchers. */
 int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us);
+
+/* Watch /dev/kmsg for new table-full records (daemon_kmsg.c). */
+int ctw_daemon_watch_kmsg(struct ctw_daemon *d);
+
+/* "top sources: ...; top ports: ..." from the recent NEW events, "" when
+ * events are not watched. */
+void ctw_daemon_top_line(struct ctw_daemon *d, char *buf, size_t len);
 
 #endif

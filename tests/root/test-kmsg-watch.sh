@@ -1,0 +1,69 @@
+#!/bin/bash
+# Real kernel log: while `ctwarden run` watches /dev/kmsg, a real table-full in
+# a netns gives a CRITICAL entry naming that netns (name and inode) within 1 s;
+# a table-full line written to /dev/kmsg by user space is ignored.
+. "${TESTLIB:-$(dirname "$0")/../lib.sh}"
+
+MAX=2000
+
+need_root
+need_cmd ip nft flock
+need_ctwarden
+need_flood
+need_conntrack_kernel
+[ -c /dev/kmsg ] || skip "no /dev/kmsg"
+ctw_global_lock
+ctw_tmpdir
+
+host_count=$(knob_get nf_conntrack_count)
+[ "$host_count" -lt $((MAX / 2)) ] ||
+	skip "the initial netns tracks $host_count entries; lowering nf_conntrack_max to $MAX would drop host traffic"
+knob_save nf_conntrack_max
+netns_create
+in_ns sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120
+
+conf=$CTW_TMP/ctwarden.conf
+cat >"$conf" <<CONF
+[daemon]
+mode = advise
+poll_interval = 10s
+state_dir = $CTW_TMP/state
+runtime_dir = $CTW_TMP/run
+CONF
+chmod 0600 "$conf"
+log=$CTW_TMP/daemon.log
+"$CTWARDEN" run -c "$conf" >"$log" 2>&1 &
+pid=$!
+ctw_on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null || true"
+for _ in $(seq 50); do grep -q CTWARDEN_EVENT=started "$log" && break; sleep 0.1; done
+
+# A spoofed record: user space cannot write facility 0, the daemon must ignore it.
+echo "<2>nf_conntrack: nf_conntrack: table full in netns 4026599999, dropping packet" >/dev/kmsg
+sleep 0.5
+assert_not_contains "a table-full line from user space is ignored" "$(cat "$log")" "4026599999"
+
+# The kernel's table-full lines are rate-limited (5 s windows shared by the
+# whole network stack): start from a fresh window.
+sleep $(($(cat /proc/sys/net/core/message_cost) + 1))
+knob_set nf_conntrack_max "$MAX"
+start=$(date +%s%N)
+in_ns "$CTW_FLOOD" -q -n 5000 -d 127.60.0.1 >/dev/null
+seen=""
+for _ in $(seq 40); do
+	if grep -q "CTWARDEN_EVENT=table_full.*CTWARDEN_NETNS=$NS_INODE" "$log"; then
+		seen=$(date +%s%N)
+		break
+	fi
+	sleep 0.05
+done
+line=$(grep "CTWARDEN_EVENT=table_full" "$log" | grep "CTWARDEN_NETNS=$NS_INODE" | head -1 || true)
+echo "$line"
+assert_ne "a table_full entry names netns $NS_INODE" "" "$line"
+assert_contains "at CRITICAL priority" "$line" "ctwarden: crit:"
+assert_contains "it names the netns by its name" "$line" "$NS"
+if [ -n "$seen" ]; then
+	ms=$(((seen - start) / 1000000))
+	echo "table_full entry after $ms ms (flood start to entry)"
+	assert_le "within 1 s of the flood" 1000 "$ms"
+fi
+finish
