@@ -1,0 +1,384 @@
+# Shared helpers for ctwarden's shell tests. Source it from bash:
+#   . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
+# Exit codes follow automake: 0 pass, 77 skip (always with a reason), else fail.
+# Everything a test changes (global knobs, network namespaces, temp files) is
+# registered with ctw_on_exit and undone by the EXIT trap, also on failure.
+
+set -eEuo pipefail
+
+CTW_TEST_NAME=$(basename "$0" .sh)
+CTW_TEST_NAME=${CTW_TEST_NAME#test-}
+CTW_FAILS=0
+CTW_CLEANUPS=()
+CTW_NETFILTER=/proc/sys/net/netfilter
+
+# ---- outcome ------------------------------------------------------------
+
+skip()
+{
+	echo "SKIP: $*"
+	exit 77
+}
+
+fail()
+{
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# Exit with the verdict of the non-fatal asserts; call at the end of a test.
+finish()
+{
+	if [ "$CTW_FAILS" -ne 0 ]; then
+		echo "FAIL: $CTW_FAILS check(s) failed" >&2
+		exit 1
+	fi
+	echo "PASS: $CTW_TEST_NAME"
+	exit 0
+}
+
+# ---- cleanup ------------------------------------------------------------
+
+# Register a command (one string, eval'ed) to run at exit, last registered first.
+ctw_on_exit()
+{
+	CTW_CLEANUPS+=("$1")
+}
+
+ctw__cleanup()
+{
+	local rc=$? i
+	trap - EXIT ERR
+	trap '' INT TERM HUP PIPE   # finish undoing, whatever happens to stdout
+	set +e
+	for ((i = ${#CTW_CLEANUPS[@]} - 1; i >= 0; i--)); do
+		eval "${CTW_CLEANUPS[$i]}" || {
+			echo "FAIL: cleanup failed: ${CTW_CLEANUPS[$i]}" >&2
+			case $rc in 0 | 77) rc=1 ;; esac   # a test that leaves a mess fails
+		}
+	done
+	exit "$rc"
+}
+
+ctw__on_err()
+{
+	echo "FAIL: line $1: command failed (exit $2): $3" >&2
+}
+
+ctw__err_trap()
+{
+	trap 'ctw__on_err "$LINENO" "$?" "$BASH_COMMAND"' ERR
+}
+
+trap ctw__cleanup EXIT
+ctw__err_trap
+# Also SIGPIPE: `test | head` must not leave a netns or a knob behind.
+trap 'exit 130' INT TERM HUP PIPE
+
+# A private temp dir, removed at exit. Sets CTW_TMP.
+ctw_tmpdir()
+{
+	CTW_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ctw-$CTW_TEST_NAME.XXXXXX")
+	ctw_on_exit "rm -rf '$CTW_TMP'"
+}
+
+# ---- requirements -------------------------------------------------------
+
+need_root()
+{
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+}
+
+need_cmd()
+{
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "needs the command '$c'"
+	done
+}
+
+# The binaries and dirs make check passes in the environment.
+need_ctwarden()
+{
+	[ -n "${CTWARDEN:-}" ] || skip "CTWARDEN is not set (run through make check)"
+	[ -x "$CTWARDEN" ] || fail "CTWARDEN=$CTWARDEN is not executable"
+}
+
+need_flood()
+{
+	[ -n "${CTW_FLOOD:-}" ] || skip "CTW_FLOOD is not set (run through make check)"
+	[ -x "$CTW_FLOOD" ] || fail "CTW_FLOOD=$CTW_FLOOD is not executable (make check builds it)"
+}
+
+need_fixtures()
+{
+	[ -n "${FIXTURES:-}" ] || skip "FIXTURES is not set (run through make check)"
+	[ -d "$FIXTURES/roots" ] || skip "no fixture trees in $FIXTURES/roots yet"
+}
+
+need_conntrack_kernel()
+{
+	[ -e "$CTW_NETFILTER/nf_conntrack_max" ] ||
+		skip "nf_conntrack is not loaded (no $CTW_NETFILTER/nf_conntrack_max)"
+}
+
+# Root tests change global knobs or depend on them: one at a time, also
+# across parallel make check jobs and benches.
+ctw_global_lock()
+{
+	local lock=/run/lock/ctwarden-tests.lock
+	mkdir -p /run/lock
+	exec 9>"$lock"
+	flock -w 600 9 || fail "could not take $lock within 10 minutes"
+}
+
+# ---- global knobs -------------------------------------------------------
+
+# Originals of global knobs are also kept on disk while changed, so that a
+# test killed before its trap ran (SIGKILL) does not turn its value into the
+# next test's "original". Only touched under ctw_global_lock.
+CTW_KNOB_STATE=/run/lock/ctwarden-tests.knobs
+
+# Remember a global knob (once) and put it back at exit.
+knob_save()
+{
+	local name=$1 path=$CTW_NETFILTER/$1 var=CTW_SAVED_$1 orig
+	[ -z "${!var:-}" ] || return 0
+	[ -r "$path" ] || skip "no $path"
+	mkdir -p "$CTW_KNOB_STATE"
+	if [ -s "$CTW_KNOB_STATE/$name" ]; then
+		orig=$(cat "$CTW_KNOB_STATE/$name")
+		echo "note: an earlier test left $name at $(cat "$path"); its original was $orig"
+	else
+		orig=$(cat "$path")
+		echo "$orig" >"$CTW_KNOB_STATE/$name"
+	fi
+	printf -v "$var" '%s' "$orig"
+	ctw_on_exit "knob_restore $name $orig"
+}
+
+knob_restore()
+{
+	local path=$CTW_NETFILTER/$1 got
+	echo "$2" >"$path" || return 1
+	got=$(cat "$path")
+	[ "$got" = "$2" ] || { echo "FAIL: $path is $got after restoring $2" >&2; return 1; }
+	rm -f "$CTW_KNOB_STATE/$1"
+}
+
+# Save, then write; the restore is registered before the write happens.
+knob_set()
+{
+	knob_save "$1"
+	echo "$2" >"$CTW_NETFILTER/$1"
+}
+
+knob_get()
+{
+	cat "$CTW_NETFILTER/$1"
+}
+
+# ---- network namespaces ------------------------------------------------
+
+# Create ctw-test-<test>-$$, lo up, and an nft rule that
+# makes conntrack track every locally sent packet. Sets NS and NS_INODE.
+netns_create()
+{
+	NS=ctw-test-$CTW_TEST_NAME-$$
+	need_cmd ip nft
+	netns_reap_stale
+	ip netns add "$NS" 2>/dev/null || skip "cannot create a network namespace ($NS)"
+	ctw_on_exit "ip netns delete '$NS'"
+	ip -n "$NS" link set lo up
+	ip netns exec "$NS" nft 'table inet ctwt { chain out { type filter hook output priority 0; ct state new accept; }; }' ||
+		skip "nft cannot add a ct state rule in $NS"
+	# shellcheck disable=SC2034 # for the tests
+	NS_INODE=$(netns_inode "$NS")
+}
+
+# Delete ctw-test-*-PID namespaces whose test process is gone (killed before
+# its trap could run).
+netns_reap_stale()
+{
+	local ns pid
+	for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^ctw-test-.*-[0-9]+$/ { print $1 }'); do
+		pid=${ns##*-}
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "note: deleting $ns, left by a test that died"
+			ip netns delete "$ns" || true
+		fi
+	done
+}
+
+# A netns's inode number, as the kernel names it in "table full in netns N".
+netns_inode()
+{
+	local link
+	link=$(ip netns exec "$1" readlink /proc/self/ns/net)
+	link=${link#net:[}
+	echo "${link%]}"
+}
+
+in_ns()
+{
+	ip netns exec "$NS" "$@"
+}
+
+# Count of this netns's table as conntrack(8) sees it.
+ns_conntrack_count()
+{
+	in_ns conntrack -C 2>/dev/null
+}
+
+# Sum of one counter ("drop", "early_drop", ...) over CPUs from conntrack -S.
+ns_conntrack_stat_sum()
+{
+	in_ns conntrack -S 2>/dev/null |
+		awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) s += kv[2] } } END { print s + 0 }'
+}
+
+# Table-full records the kernel logged for a netns inode (kernel facility only).
+kmsg_table_full_records()
+{
+	dmesg -r 2>/dev/null | grep -c "^<[0-7]>.*table full in netns $1," || true
+}
+
+# ---- running commands ---------------------------------------------------
+
+# Run a command, capturing stdout, stderr and the exit code without tripping
+# set -e: sets RC, OUT, ERR.
+# shellcheck disable=SC2034 # RC, OUT, ERR are for the tests
+run()
+{
+	local o e
+	o=$(mktemp) e=$(mktemp)
+	trap - ERR
+	set +e
+	"$@" >"$o" 2>"$e"
+	RC=$?
+	set -e
+	ctw__err_trap
+	OUT=$(cat "$o") ERR=$(cat "$e")
+	rm -f "$o" "$e"
+}
+
+# Show a command's stderr (after run) in the log, when it said anything.
+show_err()
+{
+	[ -z "$ERR" ] || printf 'stderr: %s\n' "$ERR" >&2
+}
+
+# ---- asserts (non-fatal: they count failures, finish decides) ----------
+
+# ctw__verdict DESC WHY CONDITION...: ok when the condition command succeeds.
+ctw__verdict()
+{
+	local desc=$1 why=$2
+	shift 2
+	if "$@"; then
+		echo "ok: $desc"
+	else
+		echo "not ok: $desc: $why" >&2
+		CTW_FAILS=$((CTW_FAILS + 1))
+	fi
+}
+
+# ctw__cmp A OP B: numeric comparison (decimals allowed); false for non-numbers.
+ctw__cmp()
+{
+	[[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ && $3 =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || return 1
+	awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
+		r = op == ">=" ? a >= b : op == "<=" ? a <= b : op == ">" ? a > b : 0
+		exit !r }'
+}
+
+ctw__has()
+{
+	[[ $1 == *"$2"* ]]
+}
+
+ctw__lacks()
+{
+	[[ $1 != *"$2"* ]]
+}
+
+assert_eq()
+{
+	ctw__verdict "$1" "expected '$2', got '$3'" [ "$3" = "$2" ]
+}
+
+assert_ne()
+{
+	ctw__verdict "$1" "expected anything but '$2'" [ "$3" != "$2" ]
+}
+
+# assert_ge DESC MIN GOT (numbers, decimals allowed)
+assert_ge()
+{
+	ctw__verdict "$1" "expected >= $2, got '$3'" ctw__cmp "$3" ">=" "$2"
+}
+
+assert_le()
+{
+	ctw__verdict "$1" "expected <= $2, got '$3'" ctw__cmp "$3" "<=" "$2"
+}
+
+assert_gt()
+{
+	ctw__verdict "$1" "expected > $2, got '$3'" ctw__cmp "$3" ">" "$2"
+}
+
+# assert_contains DESC HAYSTACK NEEDLE (fixed string)
+assert_contains()
+{
+	ctw__verdict "$1" "expected to contain '$3', got: '$2'" ctw__has "$2" "$3"
+}
+
+assert_not_contains()
+{
+	ctw__verdict "$1" "expected not to contain '$3', got: '$2'" ctw__lacks "$2" "$3"
+}
+
+# assert_in DESC GOT ALLOWED... : got is one of the allowed values
+assert_in()
+{
+	local desc=$1 got=$2
+	shift 2
+	ctw__verdict "$desc" "expected one of '$*', got '$got'" ctw__one_of "$got" "$@"
+}
+
+ctw__one_of()
+{
+	local got=$1 a
+	shift
+	for a in "$@"; do
+		[ "$got" = "$a" ] && return 0
+	done
+	return 1
+}
+
+# ---- JSON (jq) ----------------------------------------------------------
+
+# True when the text is exactly one valid JSON object (jq 1.6 -e accepts empty input).
+json_valid()
+{
+	[ -n "$1" ] && jq -se 'length == 1 and (.[0] | type == "object")' >/dev/null 2>&1 <<<"$1"
+}
+
+assert_json()
+{
+	ctw__verdict "$1" "not a JSON object: '${2:0:200}'" json_valid "$2"
+}
+
+# json_get JSON FILTER: the value as jq -r prints it ("null" when absent,
+# "<invalid json>" when the text does not parse), never failing.
+json_get()
+{
+	jq -r "$2" 2>/dev/null <<<"$1" || echo "<invalid json>"
+}
+
+# Finding codes of an audit report, one per line.
+json_finding_codes()
+{
+	json_get "$1" '.findings[]?.code'
+}
