@@ -1,2 +1,896 @@
-/* Placeholder. */
+/* The daemon's status file: the model, its JSON (json-c) and atomic writes. */
 #include "status.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#define US_PER_S 1000000ULL
+#define TMP_SUFFIX ".tmp"
+/* Rates, shares and times beyond this are not real: written as null, refused when read. */
+#define NUMBER_MAX 1e15
+/* Pretty: the file is also read by people (cat, --json). */
+#define STATUS_JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Copy with truncation; dst is always terminated, and a UTF-8 character is
+ * never cut in two (the JSON reader would refuse the result). */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	if (src[n] != '\0')
+		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* ---- the model ---------------------------------------------------------- */
+
+void ctw_status_init(struct ctw_status *st, pid_t pid, uint64_t started_at_us)
+{
+	memset(st, 0, sizeof(*st));
+	st->pid = pid;
+	st->started_at_us = started_at_us;
+	st->updated_at_us = started_at_us;
+}
+
+void ctw_status_push_decision(struct ctw_status *st, const struct ctw_status_decision *d)
+{
+	struct ctw_status_decision *slot = &st->decisions[st->next_decision % CTW_STATUS_DECISIONS];
+
+	slot->at_us = d->at_us;
+	copy_str(slot->kind, sizeof(slot->kind), d->kind);
+	copy_str(slot->knob, sizeof(slot->knob), d->knob);
+	slot->old_value = d->old_value;
+	slot->new_value = d->new_value;
+	slot->applied = d->applied;
+	copy_str(slot->reason, sizeof(slot->reason), d->reason);
+	st->next_decision = (st->next_decision + 1) % CTW_STATUS_DECISIONS;
+	if (st->n_decisions < CTW_STATUS_DECISIONS)
+		st->n_decisions++;
+}
+
+void ctw_status_add_decision(struct ctw_status *st, uint64_t at_us, const struct ctw_decision *d, bool applied)
+{
+	struct ctw_status_decision sd = {
+		.at_us = at_us,
+		.old_value = d->old_value,
+		.new_value = d->new_value,
+		.applied = applied,
+	};
+
+	copy_str(sd.kind, sizeof(sd.kind), ctw_decision_kind_name(d->kind));
+	copy_str(sd.knob, sizeof(sd.knob), ctw_decision_target_name(d));
+	copy_str(sd.reason, sizeof(sd.reason), d->reason);
+	ctw_status_push_decision(st, &sd);
+}
+
+const struct ctw_status_decision *ctw_status_decision(const struct ctw_status *st, unsigned i)
+{
+	unsigned n = st->n_decisions < CTW_STATUS_DECISIONS ? st->n_decisions : CTW_STATUS_DECISIONS;
+
+	if (i >= n)
+		return NULL;
+	/* next_decision - 1 is the newest; add the ring size to stay unsigned. */
+	return &st->decisions[(st->next_decision % CTW_STATUS_DECISIONS + CTW_STATUS_DECISIONS - 1 - i) %
+			      CTW_STATUS_DECISIONS];
+}
+
+void ctw_status_top_add(struct ctw_status_top *top, const char *key, uint64_t count, double percent)
+{
+	struct ctw_status_talker *t;
+
+	if (top->n >= CTW_STATUS_TOP_N)
+		return;
+	t = &top->t[top->n++];
+	copy_str(t->key, sizeof(t->key), key);
+	t->count = count;
+	t->percent = percent;
+}
+
+const char *ctw_status_mode_name(enum ctw_mode mode)
+{
+	return mode == CTW_MODE_ADVISE ? "advise" : "enforce";
+}
+
+uint64_t ctw_status_stale_after_us(uint64_t poll_interval_us)
+{
+	uint64_t polls = poll_interval_us > UINT64_MAX / CTW_STATUS_STALE_POLLS ? UINT64_MAX
+									     : poll_interval_us * CTW_STATUS_STALE_POLLS;
+
+	return polls > CTW_STATUS_STALE_MIN_US ? polls : CTW_STATUS_STALE_MIN_US;
+}
+
+bool ctw_status_is_stale(const struct ctw_status *st, uint64_t now_us)
+{
+	return now_us > st->updated_at_us &&
+	       now_us - st->updated_at_us > ctw_status_stale_after_us(st->poll_interval_us);
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+bool ctw_status_format_time(uint64_t us, char *buf, size_t len)
+{
+	time_t secs = (time_t)(us / US_PER_S);
+	struct tm tm;
+	size_t n;
+
+	if (!gmtime_r(&secs, &tm))
+		return false;
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0)
+		return false;
+	return (size_t)snprintf(buf + n, len - n, ".%03uZ", (unsigned)(us % US_PER_S / 1000)) < len - n;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+bool ctw_status_parse_time(const char *s, uint64_t *us)
+{
+	/* Exactly YYYY-MM-DDTHH:MM:SS[.fraction]Z; strptime alone would take
+	 * spaces and short fields. */
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	struct tm tm = { 0 };
+	uint64_t frac = 0, scale = US_PER_S;
+	const char *p;
+	time_t secs;
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? !is_digit(s[i]) : s[i] != shape[i])
+			return false;
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (p != s + sizeof(shape) - 1)
+		return false;
+	if (*p == '.') {
+		p++;
+		if (!is_digit(*p))
+			return false;
+		for (; is_digit(*p); p++) {
+			if (scale == 1)
+				return false;  /* finer than a microsecond */
+			scale /= 10;
+			frac += (uint64_t)(*p - '0') * scale;
+		}
+	}
+	if (p[0] != 'Z' || p[1] != '\0')
+		return false;
+	secs = timegm(&tm);
+	if (secs < 0)
+		return false;
+	*us = (uint64_t)secs * US_PER_S + frac;
+	return true;
+}
+
+/* ---- JSON out ----------------------------------------------------------- */
+
+/* json-c takes ownership of added values; NULL is JSON null. Keys are
+ * literals added once each: no copy, no lookup (fewer allocations per write). */
+static void add(struct json_object *o, const char *key, struct json_object *v)
+{
+	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
+}
+
+static struct json_object *fixed(bool known, double v, int decimals)
+{
+	char s[320];  /* the widest %f of a double */
+
+	/* NaN and infinities are not JSON; a number too wide to be real neither. */
+	if (!known || !isfinite(v) || fabs(v) > NUMBER_MAX)
+		return NULL;
+	snprintf(s, sizeof(s), "%.*f", decimals, v);
+	return json_object_new_double_s(v, s);
+}
+
+static struct json_object *u64_or_null(bool known, uint64_t v)
+{
+	return known ? json_object_new_uint64(v) : NULL;
+}
+
+static struct json_object *time_or_null(uint64_t us)
+{
+	char s[40];
+
+	return us && ctw_status_format_time(us, s, sizeof(s)) ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *str_or_null(const char *s)
+{
+	return s[0] ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *decisions_json(const struct ctw_status *st)
+{
+	struct json_object *a = json_object_new_array();
+	const struct ctw_status_decision *d;
+
+	for (unsigned i = 0; a && (d = ctw_status_decision(st, i)); i++) {
+		struct json_object *o = json_object_new_object();
+
+		if (!o || json_object_array_add(a, o) < 0) {
+			json_object_put(o);
+			json_object_put(a);
+			return NULL;
+		}
+		add(o, "at", time_or_null(d->at_us));
+		add(o, "kind", json_object_new_string(d->kind));
+		add(o, "knob", str_or_null(d->knob));
+		add(o, "old", json_object_new_uint64(d->old_value));
+		add(o, "new", json_object_new_uint64(d->new_value));
+		add(o, "applied", json_object_new_boolean(d->applied));
+		add(o, "reason", json_object_new_string(d->reason));
+	}
+	return a;
+}
+
+static struct json_object *top_json(const struct ctw_status_top *top)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; a && i < top->n && i < CTW_STATUS_TOP_N; i++) {
+		struct json_object *o = json_object_new_object();
+
+		if (!o || json_object_array_add(a, o) < 0) {
+			json_object_put(o);
+			json_object_put(a);
+			return NULL;
+		}
+		add(o, "key", json_object_new_string(top->t[i].key));
+		add(o, "count", json_object_new_uint64(top->t[i].count));
+		add(o, "percent", fixed(true, top->t[i].percent, 1));
+	}
+	return a;
+}
+
+static struct json_object *netns_json(const struct ctw_status *st)
+{
+	struct json_object *o;
+
+	if (!st->fullest_netns[0] && !st->fullest_inode)
+		return NULL;
+	o = json_object_new_object();
+	if (o) {
+		add(o, "name", str_or_null(st->fullest_netns));
+		add(o, "inode", u64_or_null(st->fullest_inode != 0, st->fullest_inode));
+	}
+	return o;
+}
+
+static struct json_object *rates_json(const struct ctw_status *st)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o) {
+		add(o, "new_per_s", fixed(st->have_rates, st->new_per_s, 1));
+		add(o, "destroy_per_s", fixed(st->have_rates, st->destroy_per_s, 1));
+		add(o, "growth_per_s", fixed(st->have_rates, st->growth_per_s, 1));
+	}
+	return o;
+}
+
+static struct json_object *events_json(const struct ctw_status *st)
+{
+	struct json_object *o = json_object_new_object();
+	bool h = st->have_events;
+
+	if (o) {
+		add(o, "new", u64_or_null(h, st->events_new));
+		add(o, "destroy", u64_or_null(h, st->events_destroy));
+		add(o, "overruns", u64_or_null(h, st->events_overruns));
+		add(o, "receive_buffer", u64_or_null(h, st->receive_buffer_bytes));
+	}
+	return o;
+}
+
+/* Containers must exist; a NULL one means an allocation failed. */
+static bool add_container(struct json_object *root, const char *key, struct json_object *v)
+{
+	if (!v)
+		return false;
+	add(root, key, v);
+	return true;
+}
+
+struct json_object *ctw_status_to_json(const struct ctw_status *st)
+{
+	struct json_object *root = json_object_new_object(), *top;
+	bool ok;
+
+	if (!root)
+		return NULL;
+	/* A scalar lost to a failed allocation shows as null; a lost container fails. */
+	add(root, "version", json_object_new_int(CTW_STATUS_VERSION));
+	add(root, "pid", json_object_new_int64(st->pid));
+	add(root, "started_at", time_or_null(st->started_at_us));
+	add(root, "updated_at", time_or_null(st->updated_at_us));
+	add(root, "poll_interval_ms", json_object_new_uint64(st->poll_interval_us / 1000));
+	add(root, "mode", json_object_new_string(ctw_status_mode_name(st->mode)));
+	add(root, "level", json_object_new_string(ctw_level_name(st->level)));
+	add(root, "config", str_or_null(st->config));
+	add(root, "count", json_object_new_uint64(st->count));
+	add(root, "max", json_object_new_uint64(st->max));
+	add(root, "buckets", u64_or_null(st->buckets != 0, st->buckets));
+	add(root, "usage_percent", fixed(st->max != 0, st->max ? 100.0 * (double)st->count / (double)st->max : 0, 1));
+	add(root, "fullest_netns", netns_json(st));
+	add(root, "netns_watched", json_object_new_uint64(st->netns_watched));
+	add(root, "drops", json_object_new_uint64(st->drops));
+	add(root, "time_to_full_s", fixed(st->have_time_to_full, st->time_to_full_s, 1));
+	ok = add_container(root, "rates", rates_json(st)) &&
+	     add_container(root, "events", events_json(st)) &&
+	     add_container(root, "last_decisions", decisions_json(st));
+	top = ok ? json_object_new_object() : NULL;
+	ok = add_container(root, "top", top) &&
+	     add_container(top, "sources", top_json(&st->top_sources)) &&
+	     add_container(top, "destinations", top_json(&st->top_destinations)) &&
+	     add_container(top, "ports", top_json(&st->top_ports));
+	if (!ok) {
+		json_object_put(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* ---- JSON in ------------------------------------------------------------ */
+
+struct parse {
+	char *err;
+	size_t errlen;
+};
+
+/* Look a key up: 1 present (non-null), 0 absent or null, -1 wrong type
+ * (err set). */
+static int get(struct parse *p, struct json_object *o, const char *where, const char *key,
+	       enum json_type type, struct json_object **v)
+{
+	if (!json_object_object_get_ex(o, key, v) || !*v)
+		return 0;
+	if (json_object_is_type(*v, type))
+		return 1;
+	/* An integer is a fine double ("5" for 5.0). */
+	if (type == json_type_double && json_object_is_type(*v, json_type_int))
+		return 1;
+	set_err(p->err, p->errlen, "%s\"%s\" is not %s", where, key,
+		type == json_type_int ? "an integer" : type == json_type_double ? "a number" :
+		type == json_type_string ? "a string" : type == json_type_boolean ? "true or false" :
+		type == json_type_array ? "an array" : "an object");
+	return -1;
+}
+
+static bool need(struct parse *p, int r, const char *where, const char *key)
+{
+	if (r == 0)
+		set_err(p->err, p->errlen, "%s\"%s\" is missing", where, key);
+	return r > 0;
+}
+
+/* A non-negative integer; json-c saturates what does not fit in 64 bits. */
+static int get_u64(struct parse *p, struct json_object *o, const char *where, const char *key, uint64_t *out)
+{
+	struct json_object *v;
+	int r = get(p, o, where, key, json_type_int, &v);
+
+	if (r <= 0)
+		return r;
+	if (json_object_get_int64(v) < 0 || json_object_get_uint64(v) == UINT64_MAX) {
+		set_err(p->err, p->errlen, "%s\"%s\" is out of range", where, key);
+		return -1;
+	}
+	*out = json_object_get_uint64(v);
+	return 1;
+}
+
+static int get_double(struct parse *p, struct json_object *o, const char *where, const char *key, double *out)
+{
+	struct json_object *v;
+	int r = get(p, o, where, key, json_type_double, &v);
+
+	if (r <= 0)
+		return r;
+	*out = json_object_get_double(v);
+	if (!isfinite(*out) || fabs(*out) > NUMBER_MAX) {
+		set_err(p->err, p->errlen, "%s\"%s\" is out of range", where, key);
+		return -1;
+	}
+	return 1;
+}
+
+static int get_str(struct parse *p, struct json_object *o, const char *where, const char *key,
+		   char *out, size_t size)
+{
+	struct json_object *v;
+	int r = get(p, o, where, key, json_type_string, &v);
+
+	if (r > 0)
+		copy_str(out, size, json_object_get_string(v));
+	return r;
+}
+
+static int get_time(struct parse *p, struct json_object *o, const char *where, const char *key, uint64_t *us)
+{
+	struct json_object *v;
+	int r = get(p, o, where, key, json_type_string, &v);
+
+	if (r > 0 && !ctw_status_parse_time(json_object_get_string(v), us)) {
+		set_err(p->err, p->errlen, "%s\"%s\" is not an ISO 8601 UTC time", where, key);
+		return -1;
+	}
+	return r;
+}
+
+static bool parse_decision(struct parse *p, struct json_object *o, struct ctw_status_decision *d)
+{
+	static const char where[] = "last_decisions: ";
+	struct json_object *v;
+	int r;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		set_err(p->err, p->errlen, "last_decisions: an entry is not an object");
+		return false;
+	}
+	if (!need(p, get_time(p, o, where, "at", &d->at_us), where, "at") ||
+	    !need(p, get_str(p, o, where, "kind", d->kind, sizeof(d->kind)), where, "kind") ||
+	    get_str(p, o, where, "knob", d->knob, sizeof(d->knob)) < 0 ||
+	    !need(p, get_u64(p, o, where, "old", &d->old_value), where, "old") ||
+	    !need(p, get_u64(p, o, where, "new", &d->new_value), where, "new") ||
+	    get_str(p, o, where, "reason", d->reason, sizeof(d->reason)) < 0)
+		return false;
+	r = get(p, o, where, "applied", json_type_boolean, &v);
+	if (!need(p, r, where, "applied"))
+		return false;
+	d->applied = json_object_get_boolean(v);
+	return true;
+}
+
+static bool parse_decisions(struct parse *p, struct json_object *root, struct ctw_status *st)
+{
+	struct json_object *a;
+	size_t n;
+	int r = get(p, root, "", "last_decisions", json_type_array, &a);
+
+	if (r <= 0)
+		return r == 0;
+	n = json_object_array_length(a);
+	if (n > CTW_STATUS_DECISIONS)
+		n = CTW_STATUS_DECISIONS;  /* the newest come first */
+	/* Oldest first into the ring, so the newest ends up newest. */
+	for (size_t i = n; i-- > 0;) {
+		struct ctw_status_decision d = { 0 };
+
+		if (!parse_decision(p, json_object_array_get_idx(a, i), &d))
+			return false;
+		ctw_status_push_decision(st, &d);
+	}
+	return true;
+}
+
+static bool parse_top(struct parse *p, struct json_object *top, const char *key, struct ctw_status_top *out)
+{
+	char where[32];
+	struct json_object *a;
+	int r = get(p, top, "top: ", key, json_type_array, &a);
+
+	if (r <= 0)
+		return r == 0;
+	snprintf(where, sizeof(where), "top.%s: ", key);
+	for (size_t i = 0; i < json_object_array_length(a) && out->n < CTW_STATUS_TOP_N; i++) {
+		struct json_object *o = json_object_array_get_idx(a, i);
+		struct ctw_status_talker *t = &out->t[out->n];
+
+		if (!json_object_is_type(o, json_type_object)) {
+			set_err(p->err, p->errlen, "%san entry is not an object", where);
+			return false;
+		}
+		if (!need(p, get_str(p, o, where, "key", t->key, sizeof(t->key)), where, "key") ||
+		    !need(p, get_u64(p, o, where, "count", &t->count), where, "count") ||
+		    get_double(p, o, where, "percent", &t->percent) < 0)
+			return false;
+		out->n++;
+	}
+	return true;
+}
+
+static bool parse_tops(struct parse *p, struct json_object *root, struct ctw_status *st)
+{
+	struct json_object *top;
+	int r = get(p, root, "", "top", json_type_object, &top);
+
+	if (r <= 0)
+		return r == 0;
+	return parse_top(p, top, "sources", &st->top_sources) &&
+	       parse_top(p, top, "destinations", &st->top_destinations) &&
+	       parse_top(p, top, "ports", &st->top_ports);
+}
+
+static bool parse_name(struct parse *p, struct json_object *root, const char *key,
+		       const char *(*name)(int), int n, int *out)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (!need(p, get(p, root, "", key, json_type_string, &v), "", key))
+		return false;
+	s = json_object_get_string(v);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(s, name(i)) == 0) {
+			*out = i;
+			return true;
+		}
+	}
+	set_err(p->err, p->errlen, "\"%s\" is not a known value", key);
+	return false;
+}
+
+static const char *mode_name(int i)
+{
+	return ctw_status_mode_name((enum ctw_mode)i);
+}
+
+static const char *level_name(int i)
+{
+	return ctw_level_name((enum ctw_level)i);
+}
+
+static bool parse_header(struct parse *p, struct json_object *root, struct ctw_status *st)
+{
+	struct json_object *v;
+	uint64_t pid, poll_ms = 0;
+	int mode, level;
+
+	if (!need(p, get(p, root, "", "version", json_type_int, &v), "", "version"))
+		return false;
+	if (json_object_get_int64(v) != CTW_STATUS_VERSION) {
+		set_err(p->err, p->errlen, "\"version\" is %lld, this ctwarden reads %d",
+			(long long)json_object_get_int64(v), CTW_STATUS_VERSION);
+		return false;
+	}
+	if (!need(p, get_u64(p, root, "", "pid", &pid), "", "pid"))
+		return false;
+	if (pid == 0 || pid > INT32_MAX) {
+		set_err(p->err, p->errlen, "\"pid\" is not a process id");
+		return false;
+	}
+	st->pid = (pid_t)pid;
+	if (!need(p, get_time(p, root, "", "updated_at", &st->updated_at_us), "", "updated_at") ||
+	    get_time(p, root, "", "started_at", &st->started_at_us) < 0 ||
+	    get_u64(p, root, "", "poll_interval_ms", &poll_ms) < 0 ||
+	    !parse_name(p, root, "mode", mode_name, 2, &mode) ||
+	    !parse_name(p, root, "level", level_name, 3, &level) ||
+	    get_str(p, root, "", "config", st->config, sizeof(st->config)) < 0)
+		return false;
+	if (poll_ms > UINT64_MAX / 1000) {
+		set_err(p->err, p->errlen, "\"poll_interval_ms\" is out of range");
+		return false;
+	}
+	st->poll_interval_us = poll_ms * 1000;
+	st->mode = (enum ctw_mode)mode;
+	st->level = (enum ctw_level)level;
+	return true;
+}
+
+static bool parse_table(struct parse *p, struct json_object *root, struct ctw_status *st)
+{
+	struct json_object *ns;
+	uint64_t watched = 0;
+	int r;
+
+	if (!need(p, get_u64(p, root, "", "count", &st->count), "", "count") ||
+	    !need(p, get_u64(p, root, "", "max", &st->max), "", "max") ||
+	    get_u64(p, root, "", "buckets", &st->buckets) < 0 ||
+	    get_u64(p, root, "", "drops", &st->drops) < 0 ||
+	    get_u64(p, root, "", "netns_watched", &watched) < 0)
+		return false;
+	if (watched > UINT32_MAX) {
+		set_err(p->err, p->errlen, "\"netns_watched\" is out of range");
+		return false;
+	}
+	st->netns_watched = (unsigned)watched;
+	r = get(p, root, "", "fullest_netns", json_type_object, &ns);
+	if (r < 0)
+		return false;
+	if (r > 0 && (get_str(p, ns, "fullest_netns: ", "name", st->fullest_netns, sizeof(st->fullest_netns)) < 0 ||
+		      get_u64(p, ns, "fullest_netns: ", "inode", &st->fullest_inode) < 0))
+		return false;
+	r = get_double(p, root, "", "time_to_full_s", &st->time_to_full_s);
+	st->have_time_to_full = r > 0;
+	return r >= 0;
+}
+
+/* Rates and events come as groups: known together or null together. */
+static bool same_known(struct parse *p, const char *group, int a, int b, int c)
+{
+	if (a < 0 || b < 0 || c < 0)
+		return false;  /* err says which */
+	if ((a > 0) != (b > 0) || (a > 0) != (c > 0)) {
+		set_err(p->err, p->errlen, "%s: not all known or all null", group);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_rates_events(struct parse *p, struct json_object *root, struct ctw_status *st)
+{
+	struct json_object *o;
+	int r, a, b, c;
+
+	r = get(p, root, "", "rates", json_type_object, &o);
+	if (r < 0)
+		return false;
+	if (r > 0) {
+		a = get_double(p, o, "rates: ", "new_per_s", &st->new_per_s);
+		b = a < 0 ? a : get_double(p, o, "rates: ", "destroy_per_s", &st->destroy_per_s);
+		c = b < 0 ? b : get_double(p, o, "rates: ", "growth_per_s", &st->growth_per_s);
+		if (!same_known(p, "rates", a, b, c))
+			return false;
+		st->have_rates = a > 0;
+	}
+	r = get(p, root, "", "events", json_type_object, &o);
+	if (r < 0)
+		return false;
+	if (r > 0) {
+		a = get_u64(p, o, "events: ", "new", &st->events_new);
+		b = a < 0 ? a : get_u64(p, o, "events: ", "destroy", &st->events_destroy);
+		c = b < 0 ? b : get_u64(p, o, "events: ", "overruns", &st->events_overruns);
+		if (!same_known(p, "events", a, b, c) ||
+		    get_u64(p, o, "events: ", "receive_buffer", &st->receive_buffer_bytes) < 0)
+			return false;
+		st->have_events = a > 0;
+	}
+	return true;
+}
+
+static size_t parse_end(struct json_tokener *tok)
+{
+#if JSON_C_VERSION_NUM >= ((0 << 16) | (15 << 8))
+	return json_tokener_get_parse_end(tok);
+#else
+	return (size_t)tok->char_offset;
+#endif
+}
+
+/* The text as one JSON object: 0 with *root set, -EBADMSG (err set) or -ENOMEM. */
+static int parse_object(struct parse *p, const char *text, size_t len, struct json_object **root)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error jerr;
+	const char *why = NULL;
+	size_t at = 0;
+
+	*root = NULL;
+	if (len > CTW_STATUS_FILE_MAX) {
+		set_err(p->err, p->errlen, "larger than %d bytes", CTW_STATUS_FILE_MAX);
+		return -EBADMSG;
+	}
+	tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	*root = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (!*root || jerr != json_tokener_success) {
+		/* A truncated file (json_tokener_continue) is as bad as junk. */
+		why = jerr == json_tokener_continue ? "unexpected end" : json_tokener_error_desc(jerr);
+		at = parse_end(tok);
+	} else {
+		for (at = parse_end(tok); at < len && strchr(" \t\r\n", text[at]) && text[at]; at++)
+			;
+		if (at < len)
+			why = "unexpected data after the object";
+	}
+	json_tokener_free(tok);
+	if (why) {
+		set_err(p->err, p->errlen, "not valid JSON (%s at byte %zu)", why, at);
+	} else if (!json_object_is_type(*root, json_type_object)) {
+		set_err(p->err, p->errlen, "not a JSON object");
+		why = "";
+	}
+	if (why) {
+		json_object_put(*root);
+		*root = NULL;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int ctw_status_parse(const char *text, size_t len, struct ctw_status *out, char *err, size_t errlen)
+{
+	struct parse p = { .err = err, .errlen = errlen };
+	struct json_object *root;
+	bool ok;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = parse_object(&p, text, len, &root);
+	if (r < 0)
+		return r;
+	ok = parse_header(&p, root, out) && parse_table(&p, root, out) &&
+	     parse_rates_events(&p, root, out) && parse_decisions(&p, root, out) && parse_tops(&p, root, out);
+	json_object_put(root);
+	if (!ok) {
+		memset(out, 0, sizeof(*out));
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+int ctw_status_path(const char *runtime_dir, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", runtime_dir, CTW_STATUS_FILE_NAME);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int write_all(int fd, const char *text, size_t len)
+{
+	/* The trailing newline goes with the text, in one call. */
+	struct iovec iov[2] = { { (void *)text, len }, { (void *)"\n", 1 } };
+	size_t left = len + 1;
+
+	while (left > 0) {
+		ssize_t n = writev(fd, iov, 2);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		left -= (size_t)n;
+		for (int i = 0; i < 2 && n > 0; i++) {
+			size_t take = (size_t)n < iov[i].iov_len ? (size_t)n : iov[i].iov_len;
+
+			iov[i].iov_base = (char *)iov[i].iov_base + take;
+			iov[i].iov_len -= take;
+			n -= (ssize_t)take;
+		}
+	}
+	return 0;
+}
+
+static int open_temp(const char *runtime_dir, const char *tmp)
+{
+	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW;
+	int fd = open(tmp, flags, 0644);
+
+	if (fd < 0 && errno == ENOENT) {
+		if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		fd = open(tmp, flags, 0644);
+	}
+	if (fd < 0)
+		return -errno;
+	/* Readable by an unprivileged `ctwarden status` whatever the umask. */
+	if (fchmod(fd, 0644) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int ctw_status_write(const char *runtime_dir, const struct ctw_status *st)
+{
+	char path[CTW_CONF_PATH_MAX + sizeof(CTW_STATUS_FILE_NAME) + 1];
+	char tmp[sizeof(path) + sizeof(TMP_SUFFIX) + 1];
+	struct json_object *root;
+	const char *text;
+	size_t len;
+	int fd, r;
+
+	r = ctw_status_path(runtime_dir, path, sizeof(path));
+	if (r < 0)
+		return r;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s%s", runtime_dir, CTW_STATUS_FILE_NAME, TMP_SUFFIX) >=
+	    sizeof(tmp))
+		return -ENAMETOOLONG;
+	root = ctw_status_to_json(st);
+	if (!root)
+		return -ENOMEM;
+	text = json_object_to_json_string_length(root, STATUS_JSON_FLAGS, &len);
+	if (!text) {
+		json_object_put(root);
+		return -ENOMEM;
+	}
+	fd = open_temp(runtime_dir, tmp);
+	if (fd < 0) {
+		json_object_put(root);
+		return fd;
+	}
+	r = write_all(fd, text, len);
+	json_object_put(root);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+int ctw_status_remove(const char *runtime_dir)
+{
+	char path[CTW_CONF_PATH_MAX + sizeof(CTW_STATUS_FILE_NAME) + 1];
+	int r = ctw_status_path(runtime_dir, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+static ssize_t read_all(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int ctw_status_load(const char *path, struct ctw_status *out, char *text, size_t textlen,
+		    char *err, size_t errlen)
+{
+	size_t limit;
+	ssize_t n;
+	int fd, r;
+
+	memset(out, 0, sizeof(*out));
+	if (textlen < 2)
+		return -EINVAL;
+	/* Read one byte more than allowed to tell "exactly full" from "too big". */
+	limit = textlen - 1 < CTW_STATUS_FILE_MAX + 1 ? textlen - 1 : CTW_STATUS_FILE_MAX + 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		set_err(err, errlen, "cannot open: %s", strerror(-r));
+		return r;
+	}
+	n = read_all(fd, text, limit);
+	close(fd);
+	if (n < 0) {
+		set_err(err, errlen, "cannot read: %s", strerror((int)-n));
+		text[0] = '\0';
+		return (int)n;
+	}
+	if ((size_t)n == limit) {
+		set_err(err, errlen, "larger than %zu bytes", limit - 1);
+		text[0] = '\0';
+		return -EFBIG;
+	}
+	text[n] = '\0';
+	return ctw_status_parse(text, (size_t)n, out, err, errlen);
+}

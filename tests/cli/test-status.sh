@@ -1,0 +1,192 @@
+#!/bin/bash
+# ctwarden status as users and monitoring see it, from status files written
+# here by hand (the daemon's format, read by an outside writer): the text view
+# in 80 columns, --json, and exit codes: the alert level 0/1/2 when the
+# daemon is alive and its status fresh, 3 when it is not running or stale.
+# No root needed.
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "${TESTLIB:-$(dirname "$0")/../lib.sh}"
+
+need_ctwarden
+need_cmd jq date
+ctw_tmpdir
+
+RUN=$CTW_TMP/run
+STATUS=$RUN/status.json
+CONF=$CTW_TMP/ctwarden.conf
+printf '[daemon]\nruntime_dir = %s\npoll_interval = 1s\n' "$RUN" >"$CONF"
+chmod 600 "$CONF"
+
+# iso_ago SECONDS: a UTC time that many seconds ago, as the daemon writes it.
+iso_ago()
+{
+	date -u -d "@$(($(date +%s) - $1))" +%Y-%m-%dT%H:%M:%S.000Z
+}
+
+# write_status PID UPDATED_AGO_S LEVEL [POLL_MS]: a complete status file.
+# Decisions are newest first; the newest is a raise, the older an alert.
+write_status()
+{
+	mkdir -p "$RUN"
+	cat >"$STATUS" <<-EOF
+	{
+	  "version": 1,
+	  "pid": $1,
+	  "started_at": "$(iso_ago 3700)",
+	  "updated_at": "$(iso_ago "$2")",
+	  "poll_interval_ms": ${4:-100},
+	  "mode": "enforce",
+	  "level": "$3",
+	  "config": "/etc/ctwarden/ctwarden.conf",
+	  "count": 249000,
+	  "max": 262144,
+	  "buckets": 65536,
+	  "usage_percent": 95.0,
+	  "fullest_netns": { "name": "pid 4243", "inode": 4026532177 },
+	  "netns_watched": 3,
+	  "drops": 17,
+	  "time_to_full_s": 3.2,
+	  "rates": { "new_per_s": 5321.5, "destroy_per_s": 1200.5, "growth_per_s": 4121.0 },
+	  "events": { "new": 123456, "destroy": 120000, "overruns": 2, "receive_buffer": 4194304 },
+	  "last_decisions": [
+	    { "at": "$(iso_ago 5)", "kind": "raise_max", "knob": "nf_conntrack_max", "old": 131072,
+	      "new": 262144, "applied": true,
+	      "reason": "pressure: usage 95.0% (124500/131072) over high_water 90%, growing 4121/s, full in 1.6 s; raising max x2 (urgent) within max_ceiling 4194304 \"newest\"" },
+	    { "at": "$(iso_ago 6)", "kind": "usage_critical", "knob": null, "old": 124500,
+	      "new": 131072, "applied": false, "reason": "usage 95.0% (124500/131072) critical \"oldest\"" }
+	  ],
+	  "top": {
+	    "sources": [ { "key": "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "count": 50000, "percent": 40.5 } ],
+	    "destinations": [ { "key": "192.0.2.7", "count": 90000, "percent": 74.0 } ],
+	    "ports": [ { "key": "udp/53", "count": 60000, "percent": 49.5 } ]
+	  }
+	}
+	EOF
+}
+
+# A pid that no process has (any more).
+dead_pid()
+{
+	local p
+	sleep 0 &
+	p=$!
+	wait "$p"
+	echo "$p"
+}
+
+# shellcheck disable=SC2317 # called through ctw__verdict
+lines_fit()
+{
+	! awk -v w="$2" 'length($0) > w { bad = 1 } END { exit !bad }' <<<"$1"
+}
+
+# shellcheck disable=SC2317
+before()
+{
+	local a b
+	a=$(grep -n -F -- "$2" <<<"$1" | head -1 | cut -d: -f1)
+	b=$(grep -n -F -- "$3" <<<"$1" | head -1 | cut -d: -f1)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
+}
+
+# ---- usage --------------------------------------------------------------
+
+run "$CTWARDEN" status --help
+assert_eq "status --help exits 0" 0 "$RC"
+assert_contains "status --help names --json" "$OUT" --json
+
+run "$CTWARDEN" status --frobnicate -c "$CONF"
+assert_eq "unknown option: UNKNOWN" 3 "$RC"
+
+run "$CTWARDEN" status -c "$CTW_TMP/nonexistent.conf"
+assert_eq "missing -c file: UNKNOWN" 3 "$RC"
+
+# ---- not running ---------------------------------------------------------
+
+run "$CTWARDEN" status -c "$CONF"
+assert_eq "no status file: exit 3" 3 "$RC"
+assert_contains "no status file: says not running and where it looked" "$OUT" \
+	"ctwarden is not running (no $STATUS)"
+
+run "$CTWARDEN" status --json -c "$CONF"
+assert_eq "no status file, --json: exit 3" 3 "$RC"
+assert_eq "no status file, --json: nothing on stdout" "" "$OUT"
+assert_contains "no status file, --json: the message on stderr" "$ERR" "is not running"
+
+# ---- fresh: text --------------------------------------------------------
+
+write_status $$ 1 warning
+run "$CTWARDEN" status -c "$CONF"
+show_err
+assert_eq "fresh, level warning: exit 1" 1 "$RC"
+assert_contains "text: running with the file's pid" "$OUT" "running (pid $$, enforce mode)"
+assert_contains "text: level" "$OUT" "level warning"
+assert_contains "text: count, max and usage" "$OUT" "249000 of 262144 entries (95.0%), 65536 buckets"
+assert_contains "text: the fullest netns" "$OUT" "fullest is pid 4243 (inode 4026532177) of 3 watched"
+assert_contains "text: drops" "$OUT" "17 packets since start"
+assert_contains "text: rates" "$OUT" "new 5321.5/s, destroy 1200.5/s, growth +4121.0/s"
+assert_contains "text: time to full" "$OUT" "3.2 s at the current growth"
+assert_contains "text: events" "$OUT" "new 123456, destroy 120000, overruns 2, buffer 4096 KiB"
+assert_contains "text: a decision with its knob" "$OUT" \
+	"raise_max nf_conntrack_max 131072 -> 262144 (applied)"
+ctw__verdict "text: decisions newest first" "raise_max should come before usage_critical" \
+	before "$OUT" '"newest"' '"oldest"'
+assert_contains "text: top destination" "$OUT" "192.0.2.7"
+assert_contains "text: top port with its share" "$OUT" "udp/53"
+assert_contains "text: a long IPv6 source fits" "$OUT" "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"
+ctw__verdict "text: every line fits in 80 columns" "$(awk 'length($0) > 80' <<<"$OUT")" \
+	lines_fit "$OUT" 80
+assert_eq "text: nothing on stderr" "" "$ERR"
+
+# ---- fresh: JSON ----------------------------------------------------------
+
+run "$CTWARDEN" status --json -c "$CONF"
+assert_eq "--json, level warning: exit 1" 1 "$RC"
+assert_json "--json prints one JSON object" "$OUT"
+assert_eq "--json: events.new" 123456 "$(json_get "$OUT" .events.new)"
+assert_eq "--json: events.overruns" 2 "$(json_get "$OUT" .events.overruns)"
+assert_eq "--json: top destination" 192.0.2.7 "$(json_get "$OUT" '.top.destinations[0].key')"
+assert_eq "--json: newest decision first" raise_max "$(json_get "$OUT" '.last_decisions[0].kind')"
+assert_eq "--json: the file as written" "$(jq -S . "$STATUS")" "$(jq -S . <<<"$OUT")"
+
+# The exit code follows the daemon's alert level.
+write_status $$ 1 normal
+run "$CTWARDEN" status -c "$CONF"
+assert_eq "level normal: exit 0" 0 "$RC"
+write_status $$ 1 critical
+run "$CTWARDEN" status -c "$CONF"
+assert_eq "level critical: exit 2" 2 "$RC"
+
+# ---- stale ---------------------------------------------------------------
+
+dead=$(dead_pid)
+write_status "$dead" 1 normal
+run "$CTWARDEN" status -c "$CONF"
+assert_eq "pid gone: exit 3" 3 "$RC"
+assert_contains "pid gone: says stale and which pid" "$OUT" "stale (pid $dead is gone"
+
+write_status $$ 60 normal
+run "$CTWARDEN" status -c "$CONF"
+assert_eq "not updated for 60 s (poll 100ms, 1s configured): exit 3" 3 "$RC"
+assert_contains "old update: says stale" "$OUT" "status is stale"
+assert_contains "old update: says for how long" "$OUT" "not updated for 1 min"
+
+run "$CTWARDEN" status --json -c "$CONF"
+assert_eq "stale, --json: exit 3" 3 "$RC"
+assert_eq "stale, --json: no JSON to trust" "" "$OUT"
+assert_contains "stale, --json: the message on stderr" "$ERR" "stale"
+
+# A daemon polling every 5 s is stale only after 10 polls (50 s).
+write_status $$ 30 normal 5000
+run "$CTWARDEN" status -c "$CONF"
+assert_eq "30 s old with a 5 s poll interval: fresh" 0 "$RC"
+
+# ---- not ours ------------------------------------------------------------
+
+printf '{"version": 1, "pid": ' >"$STATUS"
+run "$CTWARDEN" status -c "$CONF"
+assert_eq "truncated file: exit 3" 3 "$RC"
+assert_contains "truncated file: names the file" "$ERR" "$STATUS"
+assert_contains "truncated file: says why" "$ERR" "not valid JSON"
+
+finish
