@@ -104,6 +104,7 @@ int ctw_daemon_init(struct ctw_daemon *d, const char *config_path, bool config_e
 		ctw_log(LOG_NOTICE, "%s", d->poller.note);
 	read_memory_facts(d);
 	ctw_policy_state_init(&d->policy);
+	ctw_daemon_status_init(d);
 	seed_policy_from_state(d);
 	return 0;
 }
@@ -184,15 +185,9 @@ int ctw_daemon_run(struct ctw_daemon *d)
 	    d->cfg.max_ceiling, d->cfg.source);
 	r = sd_event_loop(d->event);
 	sd_notify(0, "STOPPING=1");
+	ctw_daemon_status_remove(d);
 	say(d, CTW_EV_STOPPING, NULL, "ctwarden stopping; tuned values stay (ctwarden restore puts the originals back)");
 	return r < 0 ? r : 0;
-}
-
-void ctw_daemon_top_line(struct ctw_daemon *d, char *buf, size_t len)
-{
-	/* Filled once NEW events are watched. */
-	if (len)
-		buf[0] = '\0';
 }
 
 void ctw_daemon_fini(struct ctw_daemon *d)

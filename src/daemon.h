@@ -14,6 +14,7 @@
 #include "knobs.h"
 #include "policy.h"
 #include "poller.h"
+#include "status.h"
 
 struct ctw_daemon {
 	sd_event *event;
@@ -36,6 +37,11 @@ struct ctw_daemon {
 	bool poll_failing;            /* the last poll failed (said once) */
 	uint64_t drops_total;         /* drops seen since start, for STATUS */
 	char status[512];             /* last STATUS= sent */
+
+	struct ctw_status status_file;/* what `ctwarden status` reads */
+	bool status_dirty;            /* a decision since the last write */
+	bool status_failing;          /* the last write failed (said once) */
+	uint64_t status_written_us;
 };
 
 /* Set up everything; messages for the operator go to the journal or stderr.
@@ -48,6 +54,14 @@ void ctw_daemon_fini(struct ctw_daemon *d);
 
 /* One poll round: read, decide, act, tell. For the timer and the watchers. */
 int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us);
+
+/* runtime_dir/status.json (daemon_status.c). */
+void ctw_daemon_status_init(struct ctw_daemon *d);
+void ctw_daemon_status_decision(struct ctw_daemon *d, const struct ctw_decision *dec, bool applied);
+void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, uint64_t now_us);
+void ctw_daemon_status_remove(struct ctw_daemon *d);
+/* Events, rates and top talkers into the status (daemon_events.c). */
+void ctw_daemon_status_fill_events(struct ctw_daemon *d, struct ctw_status *st);
 
 /* Watch /dev/kmsg for new table-full records (daemon_kmsg.c). */
 int ctw_daemon_watch_kmsg(struct ctw_daemon *d);

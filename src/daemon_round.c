@@ -176,6 +176,7 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 		bool applied = carry_out(d, dec, &snap, poll.fullest);
 
 		ctw_policy_commit(&d->policy, dec, &snap, applied);
+		ctw_daemon_status_decision(d, dec, applied);
 		/* Later decisions of the round (a resize after a raise) see the new max. */
 		if (applied && dec->target == CTW_TARGET_MAX)
 			snap.max = dec->new_value;
@@ -183,6 +184,7 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 			snap.buckets = dec->new_value;
 	}
 	update_status(d, &poll);
+	ctw_daemon_status_publish(d, &poll, now_us);
 	if (!d->ready) {
 		d->ready = true;
 		sd_notify(0, "READY=1");

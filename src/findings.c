@@ -427,7 +427,12 @@ static void judge_kmsg(struct eval *e)
 
 	if (!e->h->have_kmsg)
 		return;
-	if (t->records > 0 && (f = finding_new(e, CTW_SEV_CRITICAL, "table_full_logged"))) {
+	/* Critical where it concerns this audit: on the host (its max is the one
+	 * every netns is held to) or when this netns itself dropped. Seen from
+	 * inside another netns, a neighbour's full table is a warning. */
+	if (t->records > 0 &&
+	    (f = finding_new(e, e->h->global_writable || netns_self_listed(e) ? CTW_SEV_CRITICAL : CTW_SEV_WARNING,
+			     "table_full_logged"))) {
 		msg_add(f, "The kernel logged %" PRIu64 " 'table full, dropping packet' messages", t->records);
 		if (ctw_format_kmsg_time(t->first_usec, false, first, sizeof(first)) &&
 		    ctw_format_kmsg_time(t->last_usec, false, last, sizeof(last)))

@@ -147,6 +147,18 @@ static void s_table_full(struct ctw_host *h, struct ctw_config *c)
 	h->table_full.netns[0].inode = 4026532177;
 	h->table_full.netns[0].records = 12;
 }
+/* Seen from inside another container's netns: a neighbour's full table. */
+static void s_table_full_neighbour(struct ctw_host *h, struct ctw_config *c)
+{
+	s_table_full(h, c);
+	h->global_writable = false;
+	h->self_netns_inode = 4026532999;
+}
+static void s_table_full_self(struct ctw_host *h, struct ctw_config *c)
+{
+	s_table_full_neighbour(h, c);
+	h->table_full.netns[0].inode = 4026532999;
+}
 static void s_expect(struct ctw_host *h, struct ctw_config *c) { (void)c; h->table_full.expect_records = 3; }
 static void s_ratio_4(struct ctw_host *h, struct ctw_config *c) { (void)c; h->buckets = 65536; refresh_memory(h); }
 static void s_ratio_16(struct ctw_host *h, struct ctw_config *c) { (void)c; h->buckets = 16384; refresh_memory(h); }
@@ -201,6 +213,10 @@ static const struct fcase cases[] = {
 	{ "early_drop counter", s_early, "early_drops_seen", CTW_SEV_WARNING, CTW_STATUS_WARNING },
 	{ "no early drops", s_none, "early_drops_seen", -1, CTW_STATUS_OK },
 	{ "table full logged", s_table_full, "table_full_logged", CTW_SEV_CRITICAL, CTW_STATUS_CRITICAL },
+	{ "a neighbour netns was full", s_table_full_neighbour, "table_full_logged", CTW_SEV_WARNING,
+	  CTW_STATUS_WARNING },
+	{ "this non-init netns was full", s_table_full_self, "table_full_logged", CTW_SEV_CRITICAL,
+	  CTW_STATUS_CRITICAL },
 	{ "expectation table full", s_expect, "expect_table_full", CTW_SEV_WARNING, CTW_STATUS_WARNING },
 	{ "no kmsg records", s_none, "table_full_logged", -1, CTW_STATUS_OK },
 	{ "ratio 4 over 1", s_ratio_4, "hash_ratio_high", CTW_SEV_INFO, CTW_STATUS_OK },

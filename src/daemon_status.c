@@ -1,0 +1,70 @@
+/* What the daemon believes, published to runtime_dir/status.json for
+ * `ctwarden status` and the integration tests. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Rewritten at most this often, and after every decision. */
+#define STATUS_MIN_INTERVAL_US (500ULL * 1000)
+
+static uint64_t realtime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void ctw_daemon_status_init(struct ctw_daemon *d)
+{
+	ctw_status_init(&d->status_file, getpid(), realtime_us());
+}
+
+void ctw_daemon_status_decision(struct ctw_daemon *d, const struct ctw_decision *dec, bool applied)
+{
+	ctw_status_add_decision(&d->status_file, realtime_us(), dec, applied);
+	d->status_dirty = true;
+}
+
+void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, uint64_t now_us)
+{
+	struct ctw_status *st = &d->status_file;
+	int r;
+
+	if (!d->status_dirty && d->status_written_us && now_us - d->status_written_us < STATUS_MIN_INTERVAL_US)
+		return;
+	st->updated_at_us = realtime_us();
+	st->poll_interval_us = d->cfg.poll_interval_us;
+	st->mode = d->cfg.mode;
+	st->level = d->policy.level;
+	snprintf(st->config, sizeof(st->config), "%s", d->cfg.source);
+	st->count = p->count;
+	st->max = p->max;
+	st->buckets = p->have_buckets ? p->buckets : 0;
+	if (p->fullest) {
+		snprintf(st->fullest_netns, sizeof(st->fullest_netns), "%s", p->fullest->name);
+		st->fullest_inode = p->fullest->inode;
+	}
+	st->netns_watched = p->n_netns;
+	st->drops = d->drops_total;
+	ctw_daemon_status_fill_events(d, st);
+
+	r = ctw_status_write(d->cfg.runtime_dir, st);
+	if (r < 0 && !d->status_failing)
+		ctw_log(LOG_WARNING, "cannot write %s/%s: %s; ctwarden status will say it is stale",
+			d->cfg.runtime_dir, CTW_STATUS_FILE_NAME, strerror(-r));
+	d->status_failing = r < 0;
+	d->status_dirty = false;
+	d->status_written_us = now_us;
+}
+
+void ctw_daemon_status_remove(struct ctw_daemon *d)
+{
+	ctw_status_remove(d->cfg.runtime_dir);
+}
