@@ -34,6 +34,6 @@ for t in "${targets[@]}"; do
 	"$bin" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$out/crash_${t}_" "$work" "$here/corpus/$t" 2>"$out/$t.log" || {
 		echo "fuzz: $t FAILED; see $out/$t.log"; tail -40 "$out/$t.log"; exit 1; }
-	grep -E '^stat::number_of_executed_runs' "$out/$t.log" | sed "s/^/fuzz: $t /" || true
+	grep -E '^stat::number_of_executed_(runs|units)' "$out/$t.log" | sed "s/^/fuzz: $t /" || true
 done
 echo "fuzz: all targets ran clean"

@@ -14,9 +14,7 @@ need_conntrack_kernel
 ctw_global_lock
 ctw_tmpdir
 
-host_count=$(knob_get nf_conntrack_count)
-[ "$host_count" -lt $((START_MAX / 2)) ] ||
-	skip "the initial netns tracks $host_count entries; lowering nf_conntrack_max would drop host traffic"
+need_quiet_tables "$START_MAX"
 knob_save nf_conntrack_max
 knob_save nf_conntrack_buckets
 netns_create
