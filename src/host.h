@@ -13,6 +13,7 @@
 
 struct ctw_knobs;
 struct ctw_config;
+struct ctw_ct_top;
 
 #define CTW_MAX_NOTES 12
 #define CTW_NOTE_LEN 256
@@ -47,6 +48,12 @@ struct ctw_host {
 	uint64_t timeout[CTW_TO__COUNT];
 
 	struct ctw_port_sample ports;
+
+	/* `audit --top`: the breakdown of one full dump (NULL when not asked for
+	 * or not permitted), shown top_n rows per dimension. Set by the caller
+	 * after ctw_host_gather; the host does not own it. */
+	const struct ctw_ct_top *top;
+	unsigned top_n;
 
 	/* What could not be read, and why (said in the report). */
 	char notes[CTW_MAX_NOTES][CTW_NOTE_LEN];

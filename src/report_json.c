@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "ct_top.h"
 #include "findings.h"
 #include "host.h"
 #include "limits.h"
@@ -149,6 +150,63 @@ static struct json_object *sample_object(const struct ctw_host *h)
 	return o;
 }
 
+static const struct {
+	enum ctw_top_view view;
+	const char *key;
+} top_views[] = {
+	{ CTW_TOP_SOURCE, "by_source" },
+	{ CTW_TOP_DESTINATION, "by_destination" },
+	{ CTW_TOP_DPORT, "by_dport" },
+	{ CTW_TOP_PROTOCOL, "by_protocol" },
+	{ CTW_TOP_TCP_STATE, "by_tcp_state" },
+};
+
+static struct json_object *top_rows(const struct ctw_top *t, enum ctw_top_view v, unsigned n)
+{
+	struct json_object *a = json_object_new_array();
+	struct ctw_top_row row[100];
+	unsigned got = ctw_top_list(t, v, row, n < 100 ? n : 100);
+
+	for (unsigned i = 0; a && i < got; i++) {
+		struct json_object *o = json_object_new_object();
+
+		if (!o)
+			continue;
+		add(o, "key", json_object_new_string(row[i].key));
+		add(o, "count", json_object_new_uint64(row[i].count));
+		add(o, "percent", fixed(row[i].percent, 2));
+		add(o, "error", json_object_new_uint64(row[i].error));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* null unless --top dumped the table. Counts with error > 0 are upper bounds. */
+static struct json_object *top_object(const struct ctw_host *h)
+{
+	const struct ctw_ct_top *t = h->top;
+	struct json_object *o, *exact;
+
+	if (!t)
+		return NULL;
+	o = json_object_new_object();
+	exact = json_object_new_object();
+	if (!o || !exact) {
+		json_object_put(o);
+		json_object_put(exact);
+		return NULL;
+	}
+	add(o, "entries", json_object_new_uint64(t->entries));
+	add(o, "capacity", json_object_new_uint64(t->top.dim[0].capacity));
+	add(o, "interrupted", json_object_new_boolean(t->interrupted));
+	for (size_t v = 0; v < sizeof(top_views) / sizeof(top_views[0]); v++) {
+		add(o, top_views[v].key, top_rows(&t->top, top_views[v].view, h->top_n));
+		add(exact, top_views[v].key, json_object_new_boolean(ctw_top_exact(&t->top, top_views[v].view)));
+	}
+	add(o, "exact", exact);
+	return o;
+}
+
 static struct json_object *findings_array(const struct ctw_findings *f)
 {
 	struct json_object *a = json_object_new_array();
@@ -200,6 +258,7 @@ static struct json_object *build(const struct ctw_host *h, const struct ctw_conf
 	add(o, "timeouts", timeouts_object(h));
 	add(o, "limits", limits_object(h, c));
 	add(o, "sample", sample_object(h));
+	add(o, "top", top_object(h));
 	add(o, "findings", findings_array(f));
 	add(o, "notes", notes_array(h));
 	return o;
@@ -222,10 +281,14 @@ static bool complete(struct json_object *o)
 int ctw_report_json(FILE *out, const struct ctw_host *h, const struct ctw_config *c,
 		    const struct ctw_findings *f)
 {
-	struct json_object *o = build(h, c, f);
+	struct json_object *o = build(h, c, f), *v;
 	const char *s;
 	int r = 0;
 
+	if (o && h->top && (!json_object_object_get_ex(o, "top", &v) || !v)) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
 	if (!o || !complete(o)) {
 		json_object_put(o);
 		return -ENOMEM;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "ct_top.h"
 #include "findings.h"
 #include "host.h"
 #include "timeouts.h"
@@ -224,6 +225,54 @@ static void row_sample(FILE *out, const struct ctw_host *h)
 	row(out, "sample", v);
 }
 
+#define TOP_KEY_WIDTH 39     /* an IPv6 address */
+
+static const struct {
+	enum ctw_top_view view;
+	const char *label;
+} top_views[] = {
+	{ CTW_TOP_SOURCE, "by source" },
+	{ CTW_TOP_DESTINATION, "by destination" },
+	{ CTW_TOP_DPORT, "by dest. port" },
+	{ CTW_TOP_PROTOCOL, "by protocol" },
+	{ CTW_TOP_TCP_STATE, "by TCP state" },
+};
+
+/* key, count (~ when an upper bound), percent: 78 columns at most. */
+static void print_top(FILE *out, const struct ctw_host *h)
+{
+	const struct ctw_ct_top *t = h->top;
+	struct ctw_top_row row[100];
+	unsigned n = h->top_n < 100 ? h->top_n : 100;
+	uint64_t worst_error = 0;
+
+	fprintf(out, "\nWho fills the table (one dump: %" PRIu64 " entries)\n", t->entries);
+	for (size_t v = 0; v < sizeof(top_views) / sizeof(top_views[0]); v++) {
+		unsigned got = ctw_top_list(&t->top, top_views[v].view, row, n);
+
+		fprintf(out, "%*s%-*s ", LABEL_INDENT, "", VALUE_COL - LABEL_INDENT - 1, top_views[v].label);
+		if (got == 0)
+			fputs("none\n", out);
+		for (unsigned i = 0; i < got; i++) {
+			char count[24] = "";
+
+			put(count, sizeof(count), "%s%" PRIu64, row[i].error ? "~" : "", row[i].count);
+			if (row[i].error > worst_error)
+				worst_error = row[i].error;
+			fprintf(out, "%*s%-*s %10s %5.1f%%\n", i ? VALUE_COL : 0, "", TOP_KEY_WIDTH,
+				row[i].key, count, row[i].percent);
+		}
+	}
+	if (worst_error) {
+		char note[200] = "";
+
+		put(note, sizeof(note), "~: an upper bound, over by at most %" PRIu64 " (each list keeps"
+		    " the %u most counted keys).", worst_error, t->top.dim[0].capacity);
+		fprintf(out, "%*s", LABEL_INDENT, "");
+		wrap(out, LABEL_INDENT, LABEL_INDENT, note);
+	}
+}
+
 static void print_findings(FILE *out, const struct ctw_findings *f)
 {
 	fputs("\nFindings\n", out);
@@ -262,7 +311,10 @@ void ctw_report_text(FILE *out, const struct ctw_host *h, const struct ctw_confi
 		row_counters(out, h);
 		row_kmsg(out, h);
 		rows_timeouts(out, h);
-		row_sample(out, h);
+		if (!h->top)  /* the dump below says it better */
+			row_sample(out, h);
+		if (h->top)
+			print_top(out, h);
 	}
 	print_findings(out, f);
 	if (h->n_notes) {
