@@ -1,2 +1,367 @@
-/* Placeholder. */
+/* Conntrack events: a ctnetlink subscription to NEW and DESTROY, drained in
+ * batches with recvmmsg into preallocated slots. Each NEW is reduced to its
+ * flow key by walking only the original tuple: no allocation, no full parse
+ * per event, so a flood costs the listener little. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netlink.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+
 #include "events.h"
+
+/* One datagram is one event; 64 per system call amortizes the call. */
+#define RECV_BATCH 64
+/* A NEW event is 200-400 bytes; room for helpers, labels and secctx too. */
+#define SLOT_BYTES 2048
+/* setsockopt takes an int, and the kernel doubles it. */
+#define RCVBUF_LIMIT ((uint64_t)INT_MAX / 2)
+
+struct ctw_events {
+	struct nfct_handle *h;
+	int fd;
+	uint64_t rcvbuf_max;
+	bool overrun;
+	struct ctw_event_counts counts;
+	struct mmsghdr msgs[RECV_BATCH];
+	struct iovec iov[RECV_BATCH];
+	struct sockaddr_nl from[RECV_BATCH];
+	uint8_t slots[RECV_BATCH][SLOT_BYTES] __attribute__((aligned(8)));
+};
+
+/* ---- parsing (pure) ------------------------------------------------------ */
+
+enum event_kind { EV_OTHER, EV_NEW, EV_DESTROY };
+
+static enum event_kind kind_of(uint16_t nlmsg_type)
+{
+	if (nlmsg_type >> 8 != NFNL_SUBSYS_CTNETLINK)
+		return EV_OTHER;
+	switch (nlmsg_type & 0xff) {
+	case IPCTNL_MSG_CT_NEW:
+		return EV_NEW;
+	case IPCTNL_MSG_CT_DELETE:
+		return EV_DESTROY;
+	default:
+		return EV_OTHER;
+	}
+}
+
+/* Find the first attribute of a type in [p, p + len). Headers are copied out:
+ * the buffer may be unaligned (the fuzzer's is). 0, -ENOENT or -EINVAL. */
+static int find_attr(const uint8_t *p, size_t len, uint16_t type, const uint8_t **payload, size_t *plen)
+{
+	struct nlattr a;
+
+	while (len >= NLA_HDRLEN) {
+		size_t step;
+
+		memcpy(&a, p, sizeof(a));
+		if (a.nla_len < NLA_HDRLEN || a.nla_len > len)
+			return -EINVAL;
+		if ((a.nla_type & NLA_TYPE_MASK) == type) {
+			*payload = p + NLA_HDRLEN;
+			*plen = a.nla_len - NLA_HDRLEN;
+			return 0;
+		}
+		step = NLA_ALIGN(a.nla_len);
+		if (step >= len)
+			break;
+		p += step;
+		len -= step;
+	}
+	return -ENOENT;
+}
+
+/* An attribute whose payload must be exactly size bytes. */
+static int copy_attr(const uint8_t *p, size_t len, uint16_t type, void *out, size_t size)
+{
+	const uint8_t *v;
+	size_t vlen;
+	int r = find_attr(p, len, type, &v, &vlen);
+
+	if (r < 0)
+		return r;
+	if (vlen != size)
+		return -EINVAL;
+	memcpy(out, v, size);
+	return 0;
+}
+
+static int tuple_addresses(const uint8_t *ip, size_t len, uint8_t family, struct ctw_flow_key *key)
+{
+	size_t size = family == AF_INET ? 4 : 16;
+	uint16_t src = family == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC;
+	uint16_t dst = family == AF_INET ? CTA_IP_V4_DST : CTA_IP_V6_DST;
+	int r;
+
+	r = copy_attr(ip, len, src, key->src, size);
+	if (r == 0)
+		r = copy_attr(ip, len, dst, key->dst, size);
+	return r;
+}
+
+static int tuple_proto(const uint8_t *proto, size_t len, struct ctw_flow_key *key)
+{
+	uint16_t port_be;
+	int r;
+
+	r = copy_attr(proto, len, CTA_PROTO_NUM, &key->proto, 1);
+	if (r < 0)
+		return r;
+	/* Protocols without ports (ICMP, GRE...) carry none. */
+	r = copy_attr(proto, len, CTA_PROTO_DST_PORT, &port_be, 2);
+	if (r == -EINVAL)
+		return r;
+	key->dport = r == 0 ? ntohs(port_be) : 0;
+	return 0;
+}
+
+int ctw_events_flow_key(const void *msg, size_t len, struct ctw_flow_key *key)
+{
+	const size_t attrs_at = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	const uint8_t *p = msg, *tuple, *ip, *proto;
+	size_t tuple_len, ip_len, proto_len;
+	struct nlmsghdr nlh;
+	struct nfgenmsg gen;
+	int r;
+
+	if (len < attrs_at)
+		return -EINVAL;
+	memcpy(&nlh, p, sizeof(nlh));
+	if (nlh.nlmsg_len < attrs_at || nlh.nlmsg_len > len)
+		return -EINVAL;
+	memcpy(&gen, p + NLMSG_HDRLEN, sizeof(gen));
+	if (gen.nfgen_family != AF_INET && gen.nfgen_family != AF_INET6)
+		return -ENOENT;
+
+	memset(key, 0, sizeof(*key));
+	key->family = gen.nfgen_family;
+	r = find_attr(p + attrs_at, nlh.nlmsg_len - attrs_at, CTA_TUPLE_ORIG, &tuple, &tuple_len);
+	if (r == 0)
+		r = find_attr(tuple, tuple_len, CTA_TUPLE_IP, &ip, &ip_len);
+	if (r == 0)
+		r = find_attr(tuple, tuple_len, CTA_TUPLE_PROTO, &proto, &proto_len);
+	if (r == 0)
+		r = tuple_addresses(ip, ip_len, key->family, key);
+	if (r == 0)
+		r = tuple_proto(proto, proto_len, key);
+	return r;
+}
+
+unsigned ctw_events_parse(const void *buf, size_t len, struct ctw_event_counts *counts,
+			  ctw_events_new_fn on_new, void *ud)
+{
+	const uint8_t *p = buf;
+	unsigned seen = 0;
+	struct nlmsghdr nlh;
+	struct ctw_flow_key key;
+
+	while (len >= NLMSG_HDRLEN) {
+		bool cut;
+		size_t step;
+
+		memcpy(&nlh, p, sizeof(nlh));
+		if (nlh.nlmsg_len < NLMSG_HDRLEN)
+			break;
+		cut = nlh.nlmsg_len > len;  /* truncated datagram: the type still counts */
+		switch (kind_of(nlh.nlmsg_type)) {
+		case EV_NEW:
+			counts->new++;
+			seen++;
+			if (!cut && on_new && ctw_events_flow_key(p, nlh.nlmsg_len, &key) == 0)
+				on_new(&key, ud);
+			break;
+		case EV_DESTROY:
+			counts->destroy++;
+			seen++;
+			break;
+		case EV_OTHER:
+			break;
+		}
+		step = NLMSG_ALIGN(nlh.nlmsg_len);
+		if (cut || step >= len)
+			break;
+		p += step;
+		len -= step;
+	}
+	return seen;
+}
+
+uint64_t ctw_events_next_rcvbuf(uint64_t cur, uint64_t max)
+{
+	uint64_t cap = max < RCVBUF_LIMIT ? max : RCVBUF_LIMIT;
+
+	if (cur >= cap)
+		return cur;
+	if (cur == 0 || cur > cap / 2)
+		return cap;
+	return cur * 2;
+}
+
+/* ---- the socket ------------------------------------------------------------ */
+
+/* Ask for bytes (past rmem_max as root), then read back what was granted. */
+static int set_rcvbuf(struct ctw_events *ev, uint64_t bytes)
+{
+	int v = (int)(bytes < RCVBUF_LIMIT ? bytes : RCVBUF_LIMIT);
+	socklen_t vlen = sizeof(v);
+
+	if (setsockopt(ev->fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0 &&
+	    setsockopt(ev->fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0)
+		return -errno;
+	if (getsockopt(ev->fd, SOL_SOCKET, SO_RCVBUF, &v, &vlen) < 0)
+		return -errno;
+	ev->counts.rcvbuf = (uint64_t)v / 2;  /* the kernel reports twice what it was asked */
+	return 0;
+}
+
+static void setup_batch(struct ctw_events *ev)
+{
+	for (unsigned i = 0; i < RECV_BATCH; i++) {
+		ev->iov[i] = (struct iovec){ .iov_base = ev->slots[i], .iov_len = SLOT_BYTES };
+		ev->msgs[i].msg_hdr = (struct msghdr){
+			.msg_name = &ev->from[i], .msg_namelen = sizeof(ev->from[i]),
+			.msg_iov = &ev->iov[i], .msg_iovlen = 1,
+		};
+	}
+}
+
+int ctw_events_open(struct ctw_events **out, uint64_t rcvbuf, uint64_t rcvbuf_max)
+{
+	struct ctw_events *ev;
+	int flags, r;
+
+	ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return -ENOMEM;
+	/* Groups NEW and DESTROY only: UPDATE would be most of the traffic.
+	 * NETLINK_NO_ENOBUFS stays off: lost events must be known. */
+	ev->h = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_DESTROY);
+	if (!ev->h) {
+		r = errno ? -errno : -EIO;
+		free(ev);
+		return r;
+	}
+	ev->fd = nfct_fd(ev->h);
+	ev->rcvbuf_max = rcvbuf_max > rcvbuf ? rcvbuf_max : rcvbuf;
+	flags = fcntl(ev->fd, F_GETFL);
+	if (flags < 0 || fcntl(ev->fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(ev->fd, F_SETFD, FD_CLOEXEC) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (rcvbuf) {
+		r = set_rcvbuf(ev, rcvbuf);
+	} else {
+		/* Keep the kernel's default; only learn its size. */
+		int v;
+		socklen_t vlen = sizeof(v);
+
+		r = getsockopt(ev->fd, SOL_SOCKET, SO_RCVBUF, &v, &vlen) < 0 ? -errno : 0;
+		ev->counts.rcvbuf = (uint64_t)v / 2;
+	}
+	if (r < 0)
+		goto fail;
+	setup_batch(ev);
+	*out = ev;
+	return 0;
+fail:
+	nfct_close(ev->h);
+	free(ev);
+	return r;
+}
+
+void ctw_events_close(struct ctw_events *ev)
+{
+	if (!ev)
+		return;
+	nfct_close(ev->h);
+	free(ev);
+}
+
+int ctw_events_fd(const struct ctw_events *ev)
+{
+	return ev->fd;
+}
+
+/* Events were lost: count it, tell the caller, and grow the buffer. Growing
+ * may fail (no CAP_NET_ADMIN past rmem_max): the old buffer still works. */
+static void on_overrun(struct ctw_events *ev)
+{
+	uint64_t next = ctw_events_next_rcvbuf(ev->counts.rcvbuf, ev->rcvbuf_max);
+
+	ev->counts.overruns++;
+	ev->overrun = true;
+	if (next > ev->counts.rcvbuf)
+		(void)set_rcvbuf(ev, next);
+}
+
+/* Only the kernel (port 0) sends events; anything else on our port is forged. */
+static void handle_batch(struct ctw_events *ev, unsigned n, ctw_events_new_fn on_new, void *ud,
+			 unsigned *handled)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct msghdr *h = &ev->msgs[i].msg_hdr;
+
+		if (h->msg_namelen >= sizeof(struct sockaddr_nl) && ev->from[i].nl_pid != 0)
+			continue;
+		*handled += ctw_events_parse(ev->slots[i], ev->msgs[i].msg_len, &ev->counts, on_new, ud);
+	}
+}
+
+int ctw_events_drain(struct ctw_events *ev, unsigned max_events, ctw_events_new_fn on_new, void *ud)
+{
+	unsigned handled = 0, received = 0;
+
+	/* The cap counts datagrams (one event each), so that forged or
+	 * foreign ones cannot keep the loop here either. */
+	if (max_events == 0 || max_events > INT_MAX)
+		max_events = INT_MAX;
+	while (received < max_events) {
+		unsigned want = max_events - received < RECV_BATCH ? max_events - received : RECV_BATCH;
+		int n;
+
+		for (unsigned i = 0; i < want; i++)
+			ev->msgs[i].msg_hdr.msg_namelen = sizeof(ev->from[i]);
+		n = recvmmsg(ev->fd, ev->msgs, want, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == ENOBUFS) {
+				on_overrun(ev);
+				continue;
+			}
+			return -errno;
+		}
+		received += (unsigned)n;
+		handle_batch(ev, (unsigned)n, on_new, ud, &handled);
+		/* A short batch emptied the queue: spare the call that would say EAGAIN. */
+		if ((unsigned)n < want)
+			break;
+	}
+	return (int)handled;
+}
+
+void ctw_events_counts(const struct ctw_events *ev, struct ctw_event_counts *out)
+{
+	*out = ev->counts;
+}
+
+bool ctw_events_take_overrun(struct ctw_events *ev)
+{
+	bool was = ev->overrun;
+
+	ev->overrun = false;
+	return was;
+}
