@@ -179,6 +179,9 @@ int ctw_daemon_run(struct ctw_daemon *d)
 	r = ctw_daemon_watch_kmsg(d);
 	if (r < 0)
 		return r;
+	r = ctw_daemon_watch_events(d);
+	if (r < 0)
+		return r;
 
 	say(d, CTW_EV_STARTED, NULL, "ctwarden started: mode %s, poll every %" PRIu64 " ms, max ceiling %" PRIu64
 	    ", config %s", d->cfg.mode == CTW_MODE_ADVISE ? "advise" : "enforce", d->cfg.poll_interval_us / 1000,
@@ -192,6 +195,7 @@ int ctw_daemon_run(struct ctw_daemon *d)
 
 void ctw_daemon_fini(struct ctw_daemon *d)
 {
+	ctw_daemon_events_fini(d);
 	d->kmsg_source = sd_event_source_unref(d->kmsg_source);
 	d->poll_timer = sd_event_source_unref(d->poll_timer);
 	d->event = sd_event_unref(d->event);

@@ -10,6 +10,9 @@
 
 #include "actuator.h"
 #include "conf.h"
+#include "events.h"
+#include "rates.h"
+#include "topk.h"
 #include "journal.h"
 #include "knobs.h"
 #include "policy.h"
@@ -38,6 +41,16 @@ struct ctw_daemon {
 	uint64_t drops_total;         /* drops seen since start, for STATUS */
 	char status[512];             /* last STATUS= sent */
 
+	/* Conntrack events of our own netns (daemon_events.c). */
+	struct ctw_events *events;    /* NULL: not subscribed */
+	sd_event_source *events_source, *events_resume;
+	struct ctw_rates rates;
+	struct ctw_top top;           /* who fills the table, recent NEW flows */
+	bool top_ready;
+	bool events_failing;
+	uint64_t top_halved_us, event_round_us;
+	uint64_t last_max;            /* max at the last poll, for projections */
+
 	struct ctw_status status_file;/* what `ctwarden status` reads */
 	bool status_dirty;            /* a decision since the last write */
 	bool status_failing;          /* the last write failed (said once) */
@@ -60,7 +73,11 @@ void ctw_daemon_status_init(struct ctw_daemon *d);
 void ctw_daemon_status_decision(struct ctw_daemon *d, const struct ctw_decision *dec, bool applied);
 void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, uint64_t now_us);
 void ctw_daemon_status_remove(struct ctw_daemon *d);
-/* Events, rates and top talkers into the status (daemon_events.c). */
+/* Events, rates and top talkers (daemon_events.c). */
+int ctw_daemon_watch_events(struct ctw_daemon *d);
+void ctw_daemon_events_fini(struct ctw_daemon *d);
+void ctw_daemon_events_anchor(struct ctw_daemon *d, uint64_t own_count);
+bool ctw_daemon_events_growth(const struct ctw_daemon *d, double *growth_per_s);
 void ctw_daemon_status_fill_events(struct ctw_daemon *d, struct ctw_status *st);
 
 /* Watch /dev/kmsg for new table-full records (daemon_kmsg.c). */

@@ -54,6 +54,12 @@ static void fill_snapshot(const struct ctw_daemon *d, const struct ctw_poll *p, 
 	s->early_drops = p->early_drops;
 	s->objsize = d->objsize;
 	s->memtotal = d->memtotal;
+	/* Growth is known once two polls have seen the same netns; for our own
+	 * netns the events give it sooner and sharper. */
+	s->have_growth = true;
+	s->growth_per_s = p->growth_per_s;
+	if (p->fullest == &d->poller.watch[0].ref)
+		ctw_daemon_events_growth(d, &s->growth_per_s);
 	memcpy(s->have_timeout, p->have_timeout, sizeof(s->have_timeout));
 	memcpy(s->timeout_s, p->timeout_s, sizeof(s->timeout_s));
 }
@@ -76,6 +82,13 @@ static void journal_decision(struct ctw_daemon *d, const struct ctw_decision *de
 				       dec->reason, fullest->name, fullest->inode);
 	else
 		ctw_journal_entry_init(&e, decision_event(dec->kind), "%s", dec->reason);
+	if (dec->kind == CTW_DEC_ALERT_CRIT || dec->kind == CTW_DEC_ALERT_DROPS) {
+		char top[256];
+
+		ctw_daemon_top_line(d, top, sizeof(top));
+		if (top[0] && strlen(e.message) + strlen(top) + 3 < sizeof(e.message))
+			strcat(strcat(e.message, "; "), top);
+	}
 	ctw_journal_entry_set_usage(&e, s->count, s->max);
 	if (s->buckets)
 		ctw_journal_entry_set_buckets(&e, s->buckets);
@@ -167,6 +180,8 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 	}
 	d->poll_failing = false;
 	d->drops_total += poll.drops;
+	d->last_max = poll.max;
+	ctw_daemon_events_anchor(d, d->poller.watch[0].count);
 	fill_snapshot(d, &poll, now_us, &snap);
 
 	ctw_policy_observe(&d->policy, &d->cfg, &snap);

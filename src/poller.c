@@ -40,6 +40,7 @@ static void close_fd(int *fd)
 
 void ctw_poller_set_timeouts(struct ctw_poller *p, const struct ctw_config *c)
 {
+	p->low_water_pct = c->low_water_pct;
 	for (int t = 0; t < CTW_TO__COUNT; t++) {
 		enum ctw_knob id = CTW_KNOB_TIMEOUT(t);
 
@@ -143,6 +144,7 @@ int ctw_poller_open(struct ctw_poller *p, const struct ctw_knobs *k, bool live, 
 
 	memset(p, 0, sizeof(*p));
 	p->knobs = k;
+	p->low_water_pct = c->low_water_pct;
 	p->live = live;
 	p->all_netns = c->all_netns;
 	for (int i = 0; i < CTW_KNOB__COUNT; i++)
@@ -152,7 +154,8 @@ int ctw_poller_open(struct ctw_poller *p, const struct ctw_knobs *k, bool live, 
 		return -ENOMEM;
 	own = &p->watch[0];
 	own->count_fd = -1;
-	snprintf(own->ref.name, sizeof(own->ref.name), "host");
+	/* Outside the initial netns (a container) our own is not the host's. */
+	snprintf(own->ref.name, sizeof(own->ref.name), "%s", ctw_knobs_global_writable(k) ? "host" : "own netns");
 	own->ref.inode = live ? ctw_netns_self_inode() : 0;
 	p->n_watch = 1;
 
@@ -181,11 +184,38 @@ fail:
 	return r;
 }
 
-static void read_counters(struct ctw_poller *p, struct ctw_netns_watch *w, struct ctw_poll *out)
+static void update_growth(struct ctw_netns_watch *w, uint64_t count, uint64_t now_us)
+{
+	if (w->count_at_us && now_us > w->count_at_us) {
+		double dt = (double)(now_us - w->count_at_us);
+		double rate = ((double)count - (double)w->count) * 1e6 / dt;
+		double alpha = dt / ((double)CTW_GROWTH_TAU_US + dt);
+
+		w->growth_per_s += alpha * (rate - w->growth_per_s);
+	}
+	w->count = count;
+	w->count_at_us = now_us;
+}
+
+static bool counters_due(const struct ctw_poller *p, const struct ctw_netns_watch *w, uint64_t max,
+			 uint64_t now_us)
+{
+	if (!w->have_prev || now_us - w->counters_at_us >= CTW_IDLE_COUNTERS_US)
+		return true;
+	return max == 0 || 100.0 * (double)w->count >= p->low_water_pct * (double)max;
+}
+
+static void read_counters(struct ctw_poller *p, struct ctw_netns_watch *w, struct ctw_poll *out,
+			  uint64_t now_us)
 {
 	struct ctw_stats st;
 	int r;
 
+	if (!counters_due(p, w, out->max, now_us)) {
+		out->have_counters = true;
+		return;
+	}
+	w->counters_at_us = now_us;
 	memset(&st, 0, sizeof(st));
 	if (w->nl)
 		r = ctw_stats_nl_read(w->nl, &st);
@@ -225,17 +255,21 @@ int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, struct ctw_poll *out)
 	for (unsigned i = 0; i < p->n_watch; i++) {
 		struct ctw_netns_watch *w = &p->watch[i];
 
-		r = ctw_knob_read_fd(w->count_fd, &w->count);
+		uint64_t count;
+
+		r = ctw_knob_read_fd(w->count_fd, &count);
 		if (r < 0) {
 			if (i == 0)
 				return r;
 			continue;   /* a netns going away: the next rescan drops it */
 		}
+		update_growth(w, count, now_us);
 		if (!out->fullest || w->count > out->count) {
 			out->count = w->count;
 			out->fullest = &w->ref;
+			out->growth_per_s = w->growth_per_s;
 		}
-		read_counters(p, w, out);
+		read_counters(p, w, out, now_us);
 	}
 	out->n_netns = p->n_watch;
 	return 0;

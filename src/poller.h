@@ -16,6 +16,12 @@ struct ctw_config;
 #define CTW_MAX_WATCHED_NETNS 512
 /* New namespaces are looked for this often. */
 #define CTW_NETNS_RESCAN_US (5ULL * 1000 * 1000)
+/* Time constant of the smoothed growth rate. */
+#define CTW_GROWTH_TAU_US (1000ULL * 1000)
+/* The kernel's counters move only when a table is (nearly) full: below
+ * low_water they are read at most this often, which keeps an idle daemon's
+ * netlink traffic small even at a 100 ms poll. */
+#define CTW_IDLE_COUNTERS_US (1000ULL * 1000)
 
 /* One watched network namespace: its count file and ctnetlink socket were
  * opened inside it, so they keep reading it from here. */
@@ -26,6 +32,9 @@ struct ctw_netns_watch {
 	bool have_prev;
 	struct ctw_counters prev;
 	uint64_t count;              /* at the last poll */
+	uint64_t count_at_us;        /* when it was read (0: never) */
+	double growth_per_s;         /* smoothed net growth of count */
+	uint64_t counters_at_us;     /* when the counters were last read */
 	bool seen;                   /* found by the last discovery */
 };
 
@@ -34,6 +43,7 @@ struct ctw_poll {
 	uint64_t max, buckets;
 	bool have_buckets;
 	const struct ctw_netns_ref *fullest; /* which netns that is */
+	double growth_per_s;            /* its smoothed net growth, entries/s */
 	unsigned n_netns;
 	bool have_timeout[CTW_TO__COUNT];
 	uint64_t timeout_s[CTW_TO__COUNT];
@@ -43,6 +53,7 @@ struct ctw_poll {
 
 struct ctw_poller {
 	const struct ctw_knobs *knobs;
+	double low_water_pct;           /* counters every poll at or above this usage */
 	bool live;                      /* the real kernel: netlink and other netns usable */
 	bool all_netns;
 	int fd[CTW_KNOB__COUNT];        /* own netns: max, buckets, timeouts; -1 when not open */

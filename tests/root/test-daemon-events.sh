@@ -1,0 +1,87 @@
+#!/bin/bash
+# Real kernel, event-driven daemon: `ctwarden run` inside a netns (its events
+# are those of its own netns) counts exactly the NEW events of N flows, shows
+# rates, time to full and the flooding port in `ctwarden status`; with a tiny
+# receive buffer a flood overruns it, the overruns are reported and the count
+# is re-anchored on the kernel's.
+. "${TESTLIB:-$(dirname "$0")/../lib.sh}"
+
+need_root
+need_cmd ip nft jq
+need_ctwarden
+need_flood
+need_conntrack_kernel
+ctw_tmpdir
+netns_create
+in_ns sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120
+
+# mode advise: max is read-only in a netns anyway; this test is about seeing.
+write_conf()
+{
+	cat >"$CTW_TMP/$1.conf" <<CONF
+[daemon]
+mode = advise
+poll_interval = 100ms
+state_dir = $CTW_TMP/state-$1
+runtime_dir = $CTW_TMP/run-$1
+[events]
+receive_buffer = $2
+receive_buffer_max = $2
+batch = $3
+CONF
+	chmod 0600 "$CTW_TMP/$1.conf"
+}
+
+daemon_start()
+{
+	in_ns "$CTWARDEN" run -c "$CTW_TMP/$1.conf" >"$CTW_TMP/$1.log" 2>&1 &
+	DAEMON_PID=$!
+	ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
+	for _ in $(seq 100); do
+		[ -s "$CTW_TMP/run-$1/status.json" ] && break
+		sleep 0.1
+	done
+	[ -s "$CTW_TMP/run-$1/status.json" ] || { cat "$CTW_TMP/$1.log"; fail "no status.json from the daemon"; }
+}
+
+status_json()
+{
+	run "$CTWARDEN" status --json -c "$CTW_TMP/$1.conf"
+	echo "$OUT"
+}
+
+# 1. N flows at a moderate rate: exactly N NEW events, the port that floods.
+N=4000
+write_conf exact 8MiB 2048
+daemon_start exact
+in_ns "$CTW_FLOOD" -q -n "$N" -r 4000 -p 5353 -d 127.80.0.1 >/dev/null &
+flood=$!
+sleep 0.6
+mid=$(status_json exact)
+wait $flood
+sleep 1
+st=$(status_json exact)
+echo "$st" | jq -c '{count, events, rates, time_to_full_s, top_ports: .top.ports[0]}'
+assert_eq "exactly N NEW events" "$N" "$(json_get "$st" .events.new)"
+assert_eq "no overruns at a moderate rate" 0 "$(json_get "$st" .events.overruns)"
+assert_eq "the count is the kernel's" "$(in_ns conntrack -C)" "$(json_get "$st" .count)"
+assert_gt "during the flood a new/s rate is shown" 100 "$(json_get "$mid" .rates.new_per_s)"
+assert_ne "during the flood a time to full is shown" null "$(json_get "$mid" .time_to_full_s)"
+assert_eq "the flooding port is the top destination port" "udp/5353" "$(json_get "$st" '.top.ports[0].key')"
+assert_ge "with (nearly) all the flows" $((N * 99 / 100)) "$(json_get "$st" '.top.ports[0].count')"
+kill "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true
+in_ns conntrack -F >/dev/null 2>&1 || true
+
+# 2. A tiny buffer that cannot grow, read one event per wakeup: overruns.
+write_conf tiny 64KiB 1
+daemon_start tiny
+in_ns "$CTW_FLOOD" -q -n 60000 -d 127.90.0.1 >/dev/null
+sleep 1
+st=$(status_json tiny)
+echo "$st" | jq -c '{count, events}'
+real=$(in_ns conntrack -C)
+assert_gt "the flood overran the 64 KiB buffer" 0 "$(json_get "$st" .events.overruns)"
+assert_gt "so fewer NEW events than flows arrived" "$(json_get "$st" .events.new)" 60000
+assert_eq "the count was re-anchored on the kernel's" "$real" "$(json_get "$st" .count)"
+assert_le "the buffer stayed within its limit" 65536 "$(json_get "$st" .events.receive_buffer)"
+finish
