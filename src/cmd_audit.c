@@ -146,7 +146,8 @@ int ctw_cmd_audit(struct ctw_cli *cli)
 		fprintf(stderr, "ctwarden: cannot open root %s: %s\n", cli->root, strerror(-r));
 		return CTW_EXIT_UNKNOWN;
 	}
-	ctw_host_gather(&ctx.host, &ctx.knobs, ctw_cli_root_is_live(cli));
+	/* --top dumps the whole table anyway: no sample before it. */
+	ctw_host_gather(&ctx.host, &ctx.knobs, ctw_cli_root_is_live(cli), ctx.top_n ? -1.0 : ctx.cfg.warn_pct);
 	if (ctx.top_n)
 		gather_top(&ctx, cli);
 	ctw_findings_evaluate(&ctx.host, &ctx.cfg, &ctx.findings);

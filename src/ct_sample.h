@@ -5,7 +5,7 @@
 
 #include "host.h"
 
-#define CTW_SAMPLE_LIMIT 4096
+#define CTW_SAMPLE_LIMIT 1024
 
 /* Fill *out with the dominant (protocol, destination port) of the sample. -errno. */
 int ctw_ct_sample_ports(struct ctw_port_sample *out, unsigned limit);

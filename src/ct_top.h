@@ -23,6 +23,7 @@ struct ctw_ct_top {
 	uint64_t unparsed;      /* entry messages without a usable tuple (not counted) */
 	bool interrupted;       /* NLM_F_DUMP_INTR: the table changed during the dump */
 	bool done;              /* NLMSG_DONE seen */
+	uint64_t limit;         /* stop after this many entries (0: the whole table) */
 };
 
 /* -EINVAL, -ENOMEM. */

@@ -548,10 +548,11 @@ static void judge_notrack(struct eval *e)
 
 	if (!notrack_applies(e) || !(f = finding_new(e, CTW_SEV_WARNING, "notrack_port")))
 		return;
-	msg_add(f, "%.0f%% of %" PRIu64 " sampled entries are %s to port %u: a stateless service"
+	/* With --top the whole table was counted, else a bounded sample. */
+	msg_add(f, "%.0f%% of %" PRIu64 " %s are %s to port %u: a stateless service"
 		" filling the table. NOTRACK keeps it out; stateful rules and NAT no longer see"
 		" that traffic.", 100.0 * (double)p->top_count / (double)p->sampled, p->sampled,
-		proto_name(p->top_proto), p->top_port);
+		e->h->top ? "entries" : "sampled entries", proto_name(p->top_proto), p->top_port);
 	remedy_notrack(f, p->top_proto, p->top_port);
 }
 

@@ -63,8 +63,10 @@ struct ctw_host {
 void ctw_host_note(struct ctw_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Gather the snapshot. use_netlink: ask the kernel over ctnetlink (only when the
- * root is the real "/"). Never walks the whole table. */
-void ctw_host_gather(struct ctw_host *h, const struct ctw_knobs *k, bool use_netlink);
+ * root is the real "/"). sample_at_pct: take the bounded port sample when usage
+ * is at least this (or drops or table-full records were seen); negative: never.
+ * Never walks the whole table. */
+void ctw_host_gather(struct ctw_host *h, const struct ctw_knobs *k, bool use_netlink, double sample_at_pct);
 
 /* usage in percent of max; 0 when max is 0 or unknown. */
 double ctw_host_usage_pct(const struct ctw_host *h);

@@ -64,6 +64,10 @@ assert_eq "that netns entry is marked self" true "$(json_get "$json" "[$ours | .
 codes=$(json_finding_codes "$json")
 assert_contains "finding drops_seen" "$codes" drops_seen
 assert_contains "finding table_full_logged" "$codes" table_full_logged
+# Every flow went to udp/9: the bounded sample sees one port holding the table.
+assert_contains "finding notrack_port (one port holds the table)" "$codes" notrack_port
+assert_contains "its remedy is the nft notrack rule for udp/9" \
+	"$(json_get "$json" '.findings[] | select(.code == "notrack_port") | .remedy')" "udp dport 9 notrack"
 
 # From the initial netns the same records are seen, but not as "self".
 run "$CTWARDEN" audit --json
