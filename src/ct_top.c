@@ -25,139 +25,6 @@
 /* A kernel that says nothing for this long will not finish the dump. */
 #define RECV_TIMEOUT_MS 10000
 
-#define HAVE_SRC 1u
-#define HAVE_DST 2u
-#define HAVE_PROTO 4u
-
-struct attr {
-	uint16_t type;
-	const uint8_t *data;
-	size_t len;
-};
-
-/* Step to the next attribute of a block; false at the end or on a bad length.
- * Copies headers out: the buffer need not be aligned. */
-static bool attr_next(const uint8_t **p, size_t *left, struct attr *a)
-{
-	struct nlattr h;
-	size_t step;
-
-	if (*left < sizeof(h))
-		return false;
-	memcpy(&h, *p, sizeof(h));
-	if (h.nla_len < NLA_HDRLEN || h.nla_len > *left)
-		return false;
-	a->type = h.nla_type & NLA_TYPE_MASK;
-	a->data = *p + NLA_HDRLEN;
-	a->len = h.nla_len - NLA_HDRLEN;
-	step = NLA_ALIGN(h.nla_len);
-	if (step > *left)
-		step = *left;
-	*p += step;
-	*left -= step;
-	return true;
-}
-
-static void parse_ip(const struct attr *ip, uint8_t family, struct ctw_flow_key *k, unsigned *have)
-{
-	const uint8_t *p = ip->data;
-	size_t left = ip->len;
-	struct attr a;
-
-	while (attr_next(&p, &left, &a)) {
-		bool v4 = family == AF_INET && a.len >= 4, v6 = family == AF_INET6 && a.len >= 16;
-
-		if ((a.type == CTA_IP_V4_SRC && v4) || (a.type == CTA_IP_V6_SRC && v6)) {
-			memcpy(k->src, a.data, v4 ? 4 : 16);
-			*have |= HAVE_SRC;
-		} else if ((a.type == CTA_IP_V4_DST && v4) || (a.type == CTA_IP_V6_DST && v6)) {
-			memcpy(k->dst, a.data, v4 ? 4 : 16);
-			*have |= HAVE_DST;
-		}
-	}
-}
-
-static void parse_proto(const struct attr *proto, struct ctw_flow_key *k, unsigned *have)
-{
-	const uint8_t *p = proto->data;
-	size_t left = proto->len;
-	struct attr a;
-
-	while (attr_next(&p, &left, &a)) {
-		if (a.type == CTA_PROTO_NUM && a.len >= 1) {
-			k->proto = a.data[0];
-			*have |= HAVE_PROTO;
-		} else if (a.type == CTA_PROTO_DST_PORT && a.len >= 2) {
-			k->dport = (uint16_t)(a.data[0] << 8 | a.data[1]);   /* big endian */
-		}
-	}
-}
-
-static void parse_tuple(const struct attr *tuple, uint8_t family, struct ctw_flow_key *k, unsigned *have)
-{
-	const uint8_t *p = tuple->data;
-	size_t left = tuple->len;
-	struct attr a;
-
-	while (attr_next(&p, &left, &a)) {
-		if (a.type == CTA_TUPLE_IP)
-			parse_ip(&a, family, k, have);
-		else if (a.type == CTA_TUPLE_PROTO)
-			parse_proto(&a, k, have);
-	}
-}
-
-static void parse_tcp_state(const struct attr *protoinfo, struct ctw_flow_key *k)
-{
-	const uint8_t *p = protoinfo->data, *q;
-	size_t left = protoinfo->len, qleft;
-	struct attr a, b;
-
-	while (attr_next(&p, &left, &a)) {
-		if (a.type != CTA_PROTOINFO_TCP)
-			continue;
-		q = a.data;
-		qleft = a.len;
-		while (attr_next(&q, &qleft, &b))
-			if (b.type == CTA_PROTOINFO_TCP_STATE && b.len >= 1)
-				k->tcp_state = b.data[0];
-	}
-}
-
-int ctw_ct_flow_key_parse(const void *msg, size_t len, struct ctw_flow_key *key)
-{
-	const uint8_t *p = msg;
-	size_t hdr = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)), left;
-	struct nfgenmsg gen;
-	unsigned have = 0;
-	struct attr a;
-
-	memset(key, 0, sizeof(*key));
-	if (len < hdr)
-		return -EBADMSG;
-	memcpy(&gen, p + NLMSG_HDRLEN, sizeof(gen));
-	if (gen.nfgen_family != AF_INET && gen.nfgen_family != AF_INET6)
-		return -EBADMSG;
-	key->family = gen.nfgen_family;
-	p += hdr;
-	left = len - hdr;
-	while (attr_next(&p, &left, &a)) {
-		if (a.type == CTA_TUPLE_ORIG)
-			parse_tuple(&a, key->family, key, &have);
-		else if (a.type == CTA_PROTOINFO)
-			parse_tcp_state(&a, key);
-	}
-	if (have != (HAVE_SRC | HAVE_DST | HAVE_PROTO)) {
-		memset(key, 0, sizeof(*key));
-		return -EBADMSG;
-	}
-	if (!ctw_proto_has_ports(key->proto))
-		key->dport = 0;
-	if (key->proto != IPPROTO_TCP)
-		key->tcp_state = 0;
-	return 0;
-}
-
 /* The error code an NLMSG_ERROR or NLMSG_DONE carries (0 when none). */
 static int message_errno(const uint8_t *p, uint32_t len)
 {
@@ -195,7 +62,7 @@ int ctw_ct_top_feed(struct ctw_ct_top *t, const void *buf, size_t len)
 			if (err)
 				return err;
 		} else if (nlh.nlmsg_type == entry_type) {
-			if (ctw_ct_flow_key_parse(p, nlh.nlmsg_len, &key) == 0) {
+			if (ctw_flow_key_parse(p, nlh.nlmsg_len, &key) == 0) {
 				ctw_top_add(&t->top, &key);
 				t->entries++;
 			} else {

@@ -40,9 +40,4 @@ int ctw_ct_top_dump(struct ctw_ct_top *t);
  * the kernel's -errno from an NLMSG_ERROR; malformed messages are skipped. */
 int ctw_ct_top_feed(struct ctw_ct_top *t, const void *buf, size_t len);
 
-/* The flow key of one IPCTNL_MSG_CT_NEW message (header included): original
- * direction source, destination, protocol, destination port and TCP state.
- * 0, or -EBADMSG when it has no usable original tuple. */
-int ctw_ct_flow_key_parse(const void *msg, size_t len, struct ctw_flow_key *key);
-
 #endif

@@ -55,107 +55,6 @@ static enum event_kind kind_of(uint16_t nlmsg_type)
 	}
 }
 
-/* Find the first attribute of a type in [p, p + len). Headers are copied out:
- * the buffer may be unaligned (the fuzzer's is). 0, -ENOENT or -EINVAL. */
-static int find_attr(const uint8_t *p, size_t len, uint16_t type, const uint8_t **payload, size_t *plen)
-{
-	struct nlattr a;
-
-	while (len >= NLA_HDRLEN) {
-		size_t step;
-
-		memcpy(&a, p, sizeof(a));
-		if (a.nla_len < NLA_HDRLEN || a.nla_len > len)
-			return -EINVAL;
-		if ((a.nla_type & NLA_TYPE_MASK) == type) {
-			*payload = p + NLA_HDRLEN;
-			*plen = a.nla_len - NLA_HDRLEN;
-			return 0;
-		}
-		step = NLA_ALIGN(a.nla_len);
-		if (step >= len)
-			break;
-		p += step;
-		len -= step;
-	}
-	return -ENOENT;
-}
-
-/* An attribute whose payload must be exactly size bytes. */
-static int copy_attr(const uint8_t *p, size_t len, uint16_t type, void *out, size_t size)
-{
-	const uint8_t *v;
-	size_t vlen;
-	int r = find_attr(p, len, type, &v, &vlen);
-
-	if (r < 0)
-		return r;
-	if (vlen != size)
-		return -EINVAL;
-	memcpy(out, v, size);
-	return 0;
-}
-
-static int tuple_addresses(const uint8_t *ip, size_t len, uint8_t family, struct ctw_flow_key *key)
-{
-	size_t size = family == AF_INET ? 4 : 16;
-	uint16_t src = family == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC;
-	uint16_t dst = family == AF_INET ? CTA_IP_V4_DST : CTA_IP_V6_DST;
-	int r;
-
-	r = copy_attr(ip, len, src, key->src, size);
-	if (r == 0)
-		r = copy_attr(ip, len, dst, key->dst, size);
-	return r;
-}
-
-static int tuple_proto(const uint8_t *proto, size_t len, struct ctw_flow_key *key)
-{
-	uint16_t port_be;
-	int r;
-
-	r = copy_attr(proto, len, CTA_PROTO_NUM, &key->proto, 1);
-	if (r < 0)
-		return r;
-	/* Protocols without ports (ICMP, GRE...) carry none. */
-	r = copy_attr(proto, len, CTA_PROTO_DST_PORT, &port_be, 2);
-	if (r == -EINVAL)
-		return r;
-	key->dport = r == 0 ? ntohs(port_be) : 0;
-	return 0;
-}
-
-int ctw_events_flow_key(const void *msg, size_t len, struct ctw_flow_key *key)
-{
-	const size_t attrs_at = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
-	const uint8_t *p = msg, *tuple, *ip, *proto;
-	size_t tuple_len, ip_len, proto_len;
-	struct nlmsghdr nlh;
-	struct nfgenmsg gen;
-	int r;
-
-	if (len < attrs_at)
-		return -EINVAL;
-	memcpy(&nlh, p, sizeof(nlh));
-	if (nlh.nlmsg_len < attrs_at || nlh.nlmsg_len > len)
-		return -EINVAL;
-	memcpy(&gen, p + NLMSG_HDRLEN, sizeof(gen));
-	if (gen.nfgen_family != AF_INET && gen.nfgen_family != AF_INET6)
-		return -ENOENT;
-
-	memset(key, 0, sizeof(*key));
-	key->family = gen.nfgen_family;
-	r = find_attr(p + attrs_at, nlh.nlmsg_len - attrs_at, CTA_TUPLE_ORIG, &tuple, &tuple_len);
-	if (r == 0)
-		r = find_attr(tuple, tuple_len, CTA_TUPLE_IP, &ip, &ip_len);
-	if (r == 0)
-		r = find_attr(tuple, tuple_len, CTA_TUPLE_PROTO, &proto, &proto_len);
-	if (r == 0)
-		r = tuple_addresses(ip, ip_len, key->family, key);
-	if (r == 0)
-		r = tuple_proto(proto, proto_len, key);
-	return r;
-}
 
 unsigned ctw_events_parse(const void *buf, size_t len, struct ctw_event_counts *counts,
 			  ctw_events_new_fn on_new, void *ud)
@@ -177,7 +76,7 @@ unsigned ctw_events_parse(const void *buf, size_t len, struct ctw_event_counts *
 		case EV_NEW:
 			counts->new++;
 			seen++;
-			if (!cut && on_new && ctw_events_flow_key(p, nlh.nlmsg_len, &key) == 0)
+			if (!cut && on_new && ctw_flow_key_parse(p, nlh.nlmsg_len, &key) == 0)
 				on_new(&key, ud);
 			break;
 		case EV_DESTROY:

@@ -76,11 +76,6 @@ bool ctw_events_take_overrun(struct ctw_events *ev);
  * what setsockopt takes); cur when it cannot grow. */
 uint64_t ctw_events_next_rcvbuf(uint64_t cur, uint64_t max);
 
-/* The original-direction flow of one ctnetlink conntrack message (the
- * nlmsghdr and what follows, len bytes). 0, -EINVAL when malformed, -ENOENT
- * when it carries no original tuple with addresses and protocol. */
-int ctw_events_flow_key(const void *msg, size_t len, struct ctw_flow_key *key);
-
 /* Account the messages of one received datagram: NEW and DESTROY are counted
  * in counts, on_new (may be NULL) gets each NEW that has a flow; anything
  * else is ignored, a message cut short at the end is counted by its type.

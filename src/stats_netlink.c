@@ -20,6 +20,8 @@
 #include <netlink/netlink.h>
 #include <netlink/netfilter/nfnl.h>
 
+#include "nlattr.h"
+
 #define REPLY_TIMEOUT_MS 2000
 
 /* ---- pure attribute parsers ------------------------------------------- */
@@ -58,31 +60,12 @@ static const struct nla_policy global_policy[CTA_STATS_GLOBAL_MAX + 1] = {
 	[CTA_STATS_GLOBAL_MAX_ENTRIES] = { .type = NLA_U32 },
 };
 
-/* nla_parse() with our policy, plus what it tolerates but we do not: a
- * misaligned buffer (netlink attributes are 4-byte aligned) and bytes left
- * over that do not form an attribute (a truncated or corrupt message). */
-static int parse_attrs(const void *attrs, size_t len, struct nlattr **tb, int maxtype,
-		       const struct nla_policy *policy)
-{
-	struct nlattr *head = (struct nlattr *)attrs;
-	struct nlattr *pos;
-	int rem;
-
-	if (len > INT32_MAX || (len && (!attrs || (uintptr_t)attrs % NLA_ALIGNTO)))
-		return -EINVAL;
-	if (nla_parse(tb, maxtype, head, (int)len, policy) < 0)
-		return -EINVAL;
-	nla_for_each_attr(pos, head, (int)len, rem)
-		;
-	return rem > 0 ? -EINVAL : 0;
-}
-
 int ctw_stats_parse_cpu_attrs(const void *attrs, size_t len, struct ctw_counters *acc)
 {
 	struct nlattr *tb[CTA_STATS_MAX + 1];
 	int r;
 
-	r = parse_attrs(attrs, len, tb, CTA_STATS_MAX, cpu_policy);
+	r = ctw_nla_parse(tb, CTA_STATS_MAX, attrs, len, cpu_policy);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < sizeof(cpu_attr_map) / sizeof(cpu_attr_map[0]); i++) {
@@ -102,7 +85,7 @@ int ctw_stats_parse_global_attrs(const void *attrs, size_t len, struct ctw_stats
 	struct nlattr *tb[CTA_STATS_GLOBAL_MAX + 1];
 	int r;
 
-	r = parse_attrs(attrs, len, tb, CTA_STATS_GLOBAL_MAX, global_policy);
+	r = ctw_nla_parse(tb, CTA_STATS_GLOBAL_MAX, attrs, len, global_policy);
 	if (r < 0)
 		return r;
 	if (tb[CTA_STATS_GLOBAL_ENTRIES]) {

@@ -17,6 +17,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = 1;
 	}
 	ctw_ct_top_feed(&t, data, size);
-	ctw_ct_flow_key_parse(data, size, &k);
+	ctw_flow_key_parse(data, size, &k);
 	return 0;
 }

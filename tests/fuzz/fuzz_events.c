@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = ctw_events_parse(copy, size, &c, on_new, &seen);
 	if (n != c.new + c.destroy || seen.calls > c.new)
 		abort();
-	if (ctw_events_flow_key(copy, size, &key) == 0 && key.family != AF_INET && key.family != AF_INET6)
+	if (ctw_flow_key_parse(copy, size, &key) == 0 && key.family != AF_INET && key.family != AF_INET6)
 		abort();
 	free(copy);
 	return 0;

@@ -1,0 +1,25 @@
+#include "nlattr.h"
+
+#include <errno.h>
+#include <stdint.h>
+
+int ctw_nla_parse(struct nlattr **tb, int maxtype, const void *attrs, size_t len, const struct nla_policy *policy)
+{
+	struct nlattr *head = (struct nlattr *)attrs;
+	struct nlattr *pos;
+	int rem;
+
+	if (len > INT32_MAX || (len && (!attrs || (uintptr_t)attrs % NLA_ALIGNTO)))
+		return -EINVAL;
+	if (nla_parse(tb, maxtype, head, (int)len, (struct nla_policy *)policy) < 0)
+		return -EINVAL;
+	nla_for_each_attr(pos, head, (int)len, rem)
+		;
+	return rem > 0 ? -EINVAL : 0;
+}
+
+int ctw_nla_parse_nested(struct nlattr **tb, int maxtype, const struct nlattr *nested,
+			 const struct nla_policy *policy)
+{
+	return ctw_nla_parse(tb, maxtype, nla_data(nested), (size_t)nla_len(nested), policy);
+}
