@@ -11,6 +11,10 @@ need_cmd ip nft jq
 need_ctwarden
 need_flood
 need_conntrack_kernel
+# A conntrack event listener anywhere makes the kernel add the event
+# extension to new entries in every netns; other root tests count on
+# there being none of theirs: one at a time.
+ctw_global_lock
 ctw_tmpdir
 netns_create
 in_ns sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120
@@ -34,7 +38,8 @@ CONF
 
 daemon_start()
 {
-	in_ns "$CTWARDEN" run -c "$CTW_TMP/$1.conf" >"$CTW_TMP/$1.log" 2>&1 &
+	# exec: $! is the daemon itself (ip netns exec execs it), not a subshell.
+	ip netns exec "$NS" "$CTWARDEN" run -c "$CTW_TMP/$1.conf" >"$CTW_TMP/$1.log" 2>&1 &
 	DAEMON_PID=$!
 	ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
 	for _ in $(seq 100); do

@@ -31,6 +31,9 @@ need_root
 need_cmd debootstrap systemd-nspawn wget jq flock timeout chroot md5sum
 [ -n "${CTW_BUILDDIR:-}" ] || skip "CTW_BUILDDIR is not set (run through make check)"
 [ -f "$CTW_BUILDDIR/Makefile" ] || fail "CTW_BUILDDIR=$CTW_BUILDDIR has no Makefile"
+# The booted ctwarden listens to conntrack events, which turns on the event
+# extension in every netns: not while other root tests count on there being none.
+ctw_global_lock
 
 # ---- the cached Debian root ------------------------------------------------
 # Built once under a lock (parallel runs wait), in a .partial directory that
