@@ -32,6 +32,12 @@ static void usage(FILE *out)
 		"\n"
 		"audit options:\n"
 		"      --json          machine-readable report\n"
+		"      --top [N]       dump the table once: the top N sources, destinations,\n"
+		"                      ports, protocols and TCP states (default 10)\n"
+		"restore options:\n"
+		"      --force         restore max even below the current entry count\n"
+		"status options:\n"
+		"      --json          the daemon's status file as JSON\n"
 		"\n"
 		"See ctwarden(8) and ctwarden.conf(5).\n",
 		CTW_DEFAULT_CONFIG_PATH);
