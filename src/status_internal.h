@@ -1,0 +1,14 @@
+/* Helpers shared by status.c (model, JSON out, files) and status_parse.c. */
+#ifndef CTW_STATUS_INTERNAL_H
+#define CTW_STATUS_INTERNAL_H
+
+#include <stddef.h>
+
+/* Rates, shares and times beyond this are not real: written as null, refused when read. */
+#define CTW_STATUS_NUMBER_MAX 1e15
+
+void ctw_status_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Copy, cutting only between UTF-8 characters. */
+void ctw_status_copy_str(char *dst, size_t size, const char *src);
+
+#endif
