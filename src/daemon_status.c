@@ -10,8 +10,11 @@
 
 #include "log.h"
 
-/* Rewritten at most this often, and after every decision. */
+/* Rewritten after every decision, at most this often when the numbers move,
+ * and this often when nothing changed (well inside the staleness limit of
+ * `ctwarden status`, 10 s): an idle daemon's rename() is its largest cost. */
 #define STATUS_MIN_INTERVAL_US (500ULL * 1000)
+#define STATUS_IDLE_INTERVAL_US (3000ULL * 1000)
 
 static uint64_t realtime_us(void)
 {
@@ -37,7 +40,10 @@ void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, u
 	struct ctw_status *st = &d->status_file;
 	int r;
 
-	if (!d->status_dirty && d->status_written_us && now_us - d->status_written_us < STATUS_MIN_INTERVAL_US)
+	bool moved = p->count != st->count || p->max != st->max || d->drops_total != st->drops;
+
+	if (!d->status_dirty && d->status_written_us &&
+	    now_us - d->status_written_us < (moved ? STATUS_MIN_INTERVAL_US : STATUS_IDLE_INTERVAL_US))
 		return;
 	st->updated_at_us = realtime_us();
 	st->poll_interval_us = d->cfg.poll_interval_us;

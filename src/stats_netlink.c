@@ -18,7 +18,6 @@
 #include <netlink/errno.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
-#include <netlink/netfilter/nfnl.h>
 
 #include "nlattr.h"
 
@@ -246,12 +245,18 @@ static int request(struct ctw_stats_nl *h, uint8_t type, int flags, struct ctw_s
 		.dump = flags & NLM_F_DUMP,
 		.st = st,
 	};
+	struct nfgenmsg gen = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0 };
 	struct nl_msg *msg;
 	int r;
 
-	msg = nfnlmsg_alloc_simple(NFNL_SUBSYS_CTNETLINK, type, flags, AF_UNSPEC, 0);
+	/* Plain libnl-3: libnl-nf would pull libnl-route in for two calls. */
+	msg = nlmsg_alloc_simple(NFNL_SUBSYS_CTNETLINK << 8 | type, flags);
 	if (!msg)
 		return -ENOMEM;
+	if (nlmsg_append(msg, &gen, sizeof(gen), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
 	r = nl_send_auto(h->sk, msg);
 	req.seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nlmsg_free(msg);
@@ -281,7 +286,7 @@ int ctw_stats_nl_open(struct ctw_stats_nl **out)
 	}
 	/* Requests carry no NLM_F_ACK: a reply (or an error) is the answer. */
 	nl_socket_disable_auto_ack(h->sk);
-	r = nfnl_connect(h->sk);
+	r = nl_connect(h->sk, NETLINK_NETFILTER);
 	if (r < 0) {
 		r = -errno_from_nlerr(r);
 		goto fail;
