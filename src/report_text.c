@@ -133,19 +133,26 @@ static void row_memory(FILE *out, const struct ctw_host *h)
 static void row_counters(FILE *out, const struct ctw_host *h)
 {
 	const struct ctw_counters *ct = &h->stats.counters;
-	char label[40] = "", v[512] = "";
+	char v[512] = "";
 
 	if (!h->have_stats) {
 		row(out, "counters", "unknown");
 		return;
 	}
-	put(label, sizeof(label), "counters (%s)", ctw_stats_source_name(h->stats.source));
+	/* The source goes in the value: "counters (netlink)" overflows the label column. */
+	bool first = true;
+
+	put(v, sizeof(v), "(%s)", ctw_stats_source_name(h->stats.source));
 	for (int i = 0; i < CTW_CTR__COUNT; i++) {
-		if (ct->present & (1u << i))
-			put(v, sizeof(v), "%s%s %" PRIu64, v[0] ? ", " : "",
-			    ctw_counter_name((enum ctw_counter)i), ct->value[i]);
+		if (!(ct->present & (1u << i)))
+			continue;
+		put(v, sizeof(v), "%s%s %" PRIu64, first ? " " : ", ", ctw_counter_name((enum ctw_counter)i),
+		    ct->value[i]);
+		first = false;
 	}
-	row(out, label, v[0] ? v : "none reported");
+	if (first)
+		put(v, sizeof(v), " none reported");
+	row(out, "counters", v);
 }
 
 static void row_kmsg(FILE *out, const struct ctw_host *h)

@@ -428,7 +428,7 @@ static void test_text_layout(void **state)
 	/* The numbers behind the verdict. */
 	assert_non_null(strstr(s, "249037 of 262144 max (95.0%)"));
 	assert_non_null(strstr(s, "16384 (16.0 entries per bucket at max"));
-	assert_non_null(strstr(s, "counters (procfs)"));
+	assert_non_null(strstr(s, "counters          (procfs) found"));
 	assert_non_null(strstr(s, "drop 1933"));
 	assert_non_null(strstr(s, "tcp_timeout_established"));
 	assert_non_null(strstr(s, "432000 s"));
