@@ -79,6 +79,7 @@ void ctw_daemon_events_fini(struct ctw_daemon *d);
 void ctw_daemon_events_anchor(struct ctw_daemon *d, uint64_t own_count);
 bool ctw_daemon_events_growth(const struct ctw_daemon *d, double *growth_per_s);
 void ctw_daemon_status_fill_events(struct ctw_daemon *d, struct ctw_status *st);
+bool ctw_daemon_events_moved(const struct ctw_daemon *d, const struct ctw_status *st);
 
 /* Watch /dev/kmsg for new table-full records (daemon_kmsg.c). */
 int ctw_daemon_watch_kmsg(struct ctw_daemon *d);

@@ -159,6 +159,18 @@ static void fill_top(const struct ctw_top *top, enum ctw_top_view v, struct ctw_
 		ctw_status_top_add(out, rows[i].key, rows[i].count, rows[i].percent);
 }
 
+/* Events lag the kernel's count a little: a status written when the count
+ * settled may still miss the last ones. */
+bool ctw_daemon_events_moved(const struct ctw_daemon *d, const struct ctw_status *st)
+{
+	struct ctw_event_counts c;
+
+	if (!d->events)
+		return false;
+	ctw_events_counts(d->events, &c);
+	return c.new != st->events_new || c.destroy != st->events_destroy || c.overruns != st->events_overruns;
+}
+
 void ctw_daemon_status_fill_events(struct ctw_daemon *d, struct ctw_status *st)
 {
 	struct ctw_event_counts c;

@@ -40,7 +40,8 @@ void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, u
 	struct ctw_status *st = &d->status_file;
 	int r;
 
-	bool moved = p->count != st->count || p->max != st->max || d->drops_total != st->drops;
+	bool moved = p->count != st->count || p->max != st->max || d->drops_total != st->drops ||
+		     ctw_daemon_events_moved(d, st);
 
 	if (!d->status_dirty && d->status_written_us &&
 	    now_us - d->status_written_us < (moved ? STATUS_MIN_INTERVAL_US : STATUS_IDLE_INTERVAL_US))
