@@ -27,6 +27,9 @@ struct ctw_cli {
 /* Handle a common option; true when opt was one. */
 bool ctw_cli_common_option(struct ctw_cli *cli, int opt, const char *arg);
 
+/* After a subcommand's getopt loop: say and refuse a stray argument. */
+bool ctw_cli_extra_args(const struct ctw_cli *cli, const char *command);
+
 /* Load the policy named by the CLI; prints FILE:LINE errors. 0 or -errno. */
 int ctw_cli_load_config(const struct ctw_cli *cli, struct ctw_config *cfg);
 

@@ -20,6 +20,14 @@ bool ctw_cli_common_option(struct ctw_cli *cli, int opt, const char *arg)
 	}
 }
 
+bool ctw_cli_extra_args(const struct ctw_cli *cli, const char *command)
+{
+	if (optind >= cli->argc)
+		return false;
+	fprintf(stderr, "ctwarden: %s: unexpected argument '%s'\n", command, cli->argv[optind]);
+	return true;
+}
+
 int ctw_cli_load_config(const struct ctw_cli *cli, struct ctw_config *cfg)
 {
 	char err[512];

@@ -135,10 +135,8 @@ int ctw_cmd_audit(struct ctw_cli *cli)
 			return CTW_EXIT_UNKNOWN;
 		}
 	}
-	if (optind < cli->argc) {
-		fprintf(stderr, "ctwarden: audit: unexpected argument '%s'\n", cli->argv[optind]);
+	if (ctw_cli_extra_args(cli, "audit"))
 		return CTW_EXIT_UNKNOWN;
-	}
 	if (ctw_cli_load_config(cli, &ctx.cfg) < 0)
 		return CTW_EXIT_UNKNOWN;
 	r = ctw_knobs_open(&ctx.knobs, cli->root);

@@ -50,10 +50,8 @@ int ctw_cmd_check_config(struct ctw_cli *cli)
 		fputs(check_config_help, stderr);
 		return CTW_EXIT_UNKNOWN;
 	}
-	if (optind < cli->argc) {
-		fprintf(stderr, "ctwarden: check-config: unexpected argument '%s'\n", cli->argv[optind]);
+	if (ctw_cli_extra_args(cli, "check-config"))
 		return CTW_EXIT_UNKNOWN;
-	}
 	if (ctw_cli_load_config(cli, &cfg) < 0)
 		return 1;
 	note_against_kernel(cli, &cfg);

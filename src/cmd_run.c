@@ -38,10 +38,8 @@ int ctw_cmd_run(struct ctw_cli *cli)
 		fputs(run_help, stderr);
 		return CTW_EXIT_UNKNOWN;
 	}
-	if (optind < cli->argc) {
-		fprintf(stderr, "ctwarden: run: unexpected argument '%s'\n", cli->argv[optind]);
+	if (ctw_cli_extra_args(cli, "run"))
 		return CTW_EXIT_UNKNOWN;
-	}
 	if (ctw_cli_load_config(cli, &cfg) < 0)
 		return 1;
 	lock_fd = ctw_runlock_acquire(cfg.runtime_dir, &holder);

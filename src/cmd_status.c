@@ -309,10 +309,8 @@ int ctw_cmd_status(struct ctw_cli *cli)
 			return CTW_EXIT_UNKNOWN;
 		}
 	}
-	if (optind < cli->argc) {
-		fprintf(stderr, "ctwarden: status: unexpected argument '%s'\n", cli->argv[optind]);
+	if (ctw_cli_extra_args(cli, "status"))
 		return CTW_EXIT_UNKNOWN;
-	}
 	if (ctw_cli_load_config(cli, &ctx.cfg) < 0)
 		return CTW_EXIT_UNKNOWN;
 	return show_status(&ctx);

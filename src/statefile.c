@@ -1,6 +1,8 @@
 /* The state file: original knob values, saved atomically. */
 #include "statefile.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -272,23 +274,6 @@ static int set_paths(struct ctw_state *s, const char *state_dir)
 	return 0;
 }
 
-static ssize_t read_all(int fd, char *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 int ctw_state_load(struct ctw_state *s, const char *state_dir, char *err, size_t errlen)
 {
 	char why[256] = "";
@@ -338,7 +323,7 @@ int ctw_state_load(struct ctw_state *s, const char *state_dir, char *err, size_t
 		r = -ENOMEM;
 		goto out;
 	}
-	len = read_all(fd, text, STATE_FILE_MAX + 1);
+	len = ctw_read_all(fd, text, STATE_FILE_MAX + 1);
 	if (len < 0) {
 		r = (int)len;
 		set_err(err, errlen, "%s: %s", s->path, strerror(-r));
@@ -359,20 +344,6 @@ out:
 	if (r < 0)
 		s->n = 0;
 	return r;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static int open_dir(const char *dir)
@@ -417,7 +388,7 @@ int ctw_state_save(const struct ctw_state *s, char *err, size_t errlen)
 		goto fail;
 	}
 	step = "writing the temp file";
-	r = write_all(fd, text, (size_t)len);
+	r = ctw_write_all(fd, text, (size_t)len);
 	if (r < 0)
 		goto fail;
 	step = "syncing the temp file";

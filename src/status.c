@@ -1,6 +1,7 @@
 /* The daemon's status file: the model, its JSON (json-c) and atomic writes. */
 #include "status.h"
 #include "status_internal.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -458,24 +459,6 @@ int ctw_status_remove(const char *runtime_dir)
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-static ssize_t read_all(int fd, char *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 int ctw_status_load(const char *path, struct ctw_status *out, char *text, size_t textlen,
 		    char *err, size_t errlen)
 {
@@ -494,7 +477,7 @@ int ctw_status_load(const char *path, struct ctw_status *out, char *text, size_t
 		ctw_status_set_err(err, errlen, "cannot open: %s", strerror(-r));
 		return r;
 	}
-	n = read_all(fd, text, limit);
+	n = ctw_read_all(fd, text, limit);
 	close(fd);
 	if (n < 0) {
 		ctw_status_set_err(err, errlen, "cannot read: %s", strerror((int)-n));
