@@ -160,8 +160,8 @@ static void print_flow(FILE *out, const struct ctw_status *st)
 	}
 	if (st->have_events)
 		fprintf(out, LABEL "new %" PRIu64 ", destroy %" PRIu64 ", overruns %" PRIu64
-			", buffer %" PRIu64 " KiB\n", "events:", st->events_new, st->events_destroy,
-			st->events_overruns, st->receive_buffer_bytes / 1024);
+			", buffer %" PRIu64 " KiB, count %" PRIu64 "\n", "events:", st->events_new,
+			st->events_destroy, st->events_overruns, st->receive_buffer_bytes / 1024, st->events_count);
 	else
 		fprintf(out, LABEL "not subscribed\n", "events:");
 }

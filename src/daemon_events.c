@@ -186,6 +186,7 @@ void ctw_daemon_status_fill_events(struct ctw_daemon *d, struct ctw_status *st)
 	st->events_destroy = c.destroy;
 	st->events_overruns = c.overruns;
 	st->receive_buffer_bytes = c.rcvbuf;
+	st->events_count = ctw_rates_derived_count(&d->rates, c.new, c.destroy);
 	if (st->have_rates) {
 		st->new_per_s = ctw_rates_new_per_s(&d->rates);
 		st->destroy_per_s = ctw_rates_destroy_per_s(&d->rates);

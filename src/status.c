@@ -302,6 +302,7 @@ static struct json_object *events_json(const struct ctw_status *st)
 		add(o, "destroy", u64_or_null(h, st->events_destroy));
 		add(o, "overruns", u64_or_null(h, st->events_overruns));
 		add(o, "receive_buffer", u64_or_null(h, st->receive_buffer_bytes));
+		add(o, "count", u64_or_null(h, st->events_count));
 	}
 	return o;
 }

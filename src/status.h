@@ -94,6 +94,8 @@ struct ctw_status {
 	bool have_events;                       /* false: not subscribed (all null) */
 	uint64_t events_new, events_destroy, events_overruns;
 	uint64_t receive_buffer_bytes;          /* the netlink socket's buffer now */
+	uint64_t events_count;                  /* entries by the events (own netns), re-anchored
+						 * on the kernel's count every poll and after an overrun */
 
 	/* Ring of the last CTW_STATUS_DECISIONS decisions; read it with
 	 * ctw_status_decision(). */

@@ -315,7 +315,8 @@ static bool parse_rates_events(struct parse *p, struct json_object *root, struct
 		b = a < 0 ? a : get_u64(p, o, "events: ", "destroy", &st->events_destroy);
 		c = b < 0 ? b : get_u64(p, o, "events: ", "overruns", &st->events_overruns);
 		if (!same_known(p, "events", a, b, c) ||
-		    get_u64(p, o, "events: ", "receive_buffer", &st->receive_buffer_bytes) < 0)
+		    get_u64(p, o, "events: ", "receive_buffer", &st->receive_buffer_bytes) < 0 ||
+		    get_u64(p, o, "events: ", "count", &st->events_count) < 0)
 			return false;
 		st->have_events = a > 0;
 	}

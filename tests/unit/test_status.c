@@ -64,6 +64,7 @@ static void full_status(struct ctw_status *st)
 	st->events_destroy = 120000;
 	st->events_overruns = 2;
 	st->receive_buffer_bytes = 4 << 20;
+	st->events_count = 1234;
 	for (unsigned i = 0; i < 3; i++) {
 		fill_decision(&d, i);
 		ctw_status_push_decision(st, &d);
@@ -150,6 +151,7 @@ static void assert_status_eq(const struct ctw_status *a, const struct ctw_status
 		assert_int_equal(a->events_destroy, b->events_destroy);
 		assert_int_equal(a->events_overruns, b->events_overruns);
 		assert_int_equal(a->receive_buffer_bytes, b->receive_buffer_bytes);
+		assert_int_equal(a->events_count, b->events_count);
 	}
 	assert_int_equal(a->n_decisions, b->n_decisions);
 	for (unsigned i = 0; i < a->n_decisions; i++)
