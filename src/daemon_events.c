@@ -113,7 +113,9 @@ int ctw_daemon_watch_events(struct ctw_daemon *d)
 	if (r < 0)
 		return r;
 	/* Re-enables the io source after a short pause (armed by on_events). */
-	r = sd_event_add_time_relative(d->event, &d->events_resume, CLOCK_MONOTONIC, CTW_EVENTS_COALESCE_US, 0,
+	/* Accuracy 1 us: 0 would mean sd-event's default of 250 ms, and the socket
+	 * would stay off long enough to overflow. */
+	r = sd_event_add_time_relative(d->event, &d->events_resume, CLOCK_MONOTONIC, CTW_EVENTS_COALESCE_US, 1,
 				       on_resume, d);
 	if (r < 0)
 		return r;
