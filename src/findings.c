@@ -14,7 +14,7 @@
 #include "host.h"
 #include "kmsg.h"
 #include "knobs.h"
-#include "limits.h"
+#include "bounds.h"
 #include "timeouts.h"
 
 #define SYSCTL_D_FILE "/etc/sysctl.d/90-ctwarden.conf"

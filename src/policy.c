@@ -7,7 +7,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "memory.h"
 
 #define U64_LIMIT_D 18446744073709551616.0  /* 2^64: casts at or above are undefined */

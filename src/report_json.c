@@ -11,7 +11,7 @@
 #include "ct_top.h"
 #include "findings.h"
 #include "host.h"
-#include "limits.h"
+#include "bounds.h"
 #include "timeouts.h"
 
 /* Values json-c takes ownership of; NULL (JSON null) passes through. Any

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 static int lock_path(const char *runtime_dir, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s", runtime_dir, CTW_LOCK_FILE_NAME);
@@ -30,8 +32,9 @@ int ctw_runlock_acquire(const char *runtime_dir, pid_t *holder)
 	int fd, r, n;
 
 	*holder = 0;
-	if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
+	r = ctw_mkdir_p(runtime_dir, 0755);
+	if (r < 0)
+		return r;
 	r = lock_path(runtime_dir, path, sizeof(path));
 	if (r < 0)
 		return r;

@@ -395,8 +395,10 @@ static int open_temp(const char *runtime_dir, const char *tmp)
 	int fd = open(tmp, flags, 0644);
 
 	if (fd < 0 && errno == ENOENT) {
-		if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
+		int r = ctw_mkdir_p(runtime_dir, 0755);
+
+		if (r < 0)
+			return r;
 		fd = open(tmp, flags, 0644);
 	}
 	if (fd < 0)

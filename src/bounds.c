@@ -1,5 +1,5 @@
 /* The policy's limits on max and buckets. Pure arithmetic, saturating. */
-#include "limits.h"
+#include "bounds.h"
 
 #include "conf.h"
 #include "memory.h"

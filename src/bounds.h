@@ -1,7 +1,7 @@
 /* The limits both the audit's remedies and the daemon obey: one place computes
  * the largest max and the bucket count the operator's policy allows. Pure. */
-#ifndef CTW_LIMITS_H
-#define CTW_LIMITS_H
+#ifndef CTW_BOUNDS_H
+#define CTW_BOUNDS_H
 
 #include <stdint.h>
 
