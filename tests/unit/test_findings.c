@@ -17,7 +17,7 @@
 #include "findings.h"
 #include "host.h"
 #include "knobs.h"
-#include "limits.h"
+#include "bounds.h"
 #include "memory.h"
 #include "stats.h"
 #include "timeouts.h"

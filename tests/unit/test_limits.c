@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "conf.h"
-#include "limits.h"
+#include "bounds.h"
 
 #define GIB (1024ULL * 1024 * 1024)
 

@@ -13,7 +13,7 @@
 #include <syslog.h>
 
 #include "conf.h"
-#include "limits.h"
+#include "bounds.h"
 #include "memory.h"
 #include "policy.h"
 #include "timeouts.h"
