@@ -17,7 +17,7 @@
 #include "conf.h"
 #include "findings.h"
 #include "host.h"
-#include "limits.h"
+#include "bounds.h"
 #include "memory.h"
 #include "report.h"
 #include "stats.h"
