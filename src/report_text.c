@@ -44,6 +44,17 @@ static void wrap(FILE *out, int col, int indent, const char *text)
 				col++;
 			}
 		}
+		/* A token longer than a line (a deep path) is cut where the line
+		 * ends and goes on, indented, on the next. */
+		while (col + len > WIDTH && WIDTH - col > 0 && len > WIDTH - indent) {
+			int room = WIDTH - col;
+
+			fwrite(text, 1, (size_t)room, out);
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+			text += room;
+			len -= room;
+		}
 		fwrite(text, 1, (size_t)len, out);
 		col += len;
 		text += len;
