@@ -17,7 +17,7 @@ out=${FUZZ_OUT:-$top/tests/fuzz/out}
 mkdir -p "$out"
 # The library sources: everything but the CLI entry points.
 lib_sources=()
-for f in "$top"/src/*.c; do
+for f in "$top"/src/*/*.c; do
 	case $(basename "$f") in main.c|cli_common.c|cmd_*.c) continue ;; esac
 	lib_sources+=("$f")
 done
@@ -26,7 +26,7 @@ pkgs="libnl-3.0 libnetfilter_conntrack libsystemd inih json-c"
 for t in "${targets[@]}"; do
 	bin="$out/fuzz_$t"
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-iquote "$top/src" $(pkg-config --cflags $pkgs) \
+		-iquote "$top/src" -iquote "$top/src/base" -iquote "$top/src/kernel" -iquote "$top/src/policy" -iquote "$top/src/daemon" -iquote "$top/src/cli" $(pkg-config --cflags $pkgs) \
 		"$here/fuzz_$t.c" "${lib_sources[@]}" $(pkg-config --libs $pkgs) -o "$bin"
 	work="$out/corpus_$t"
 	mkdir -p "$work"
