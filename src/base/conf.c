@@ -10,7 +10,7 @@
  *   (multi-line values); we refuse indented lines instead of guessing.
  * - Only '=' separates a key from its value (libinih would also take ':').
  * - Names are case-sensitive; a section may be repeated, a key may not. */
-#include "conf.h"
+#include "base/conf.h"
 
 #include <errno.h>
 #include <fcntl.h>

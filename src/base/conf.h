@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "timeouts.h"
+#include "base/timeouts.h"
 
 #define CTW_DEFAULT_CONFIG_PATH "/etc/ctwarden/ctwarden.conf"
 #define CTW_CONF_PATH_MAX 256

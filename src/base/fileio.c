@@ -1,4 +1,4 @@
-#include "fileio.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <limits.h>

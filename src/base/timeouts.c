@@ -1,4 +1,4 @@
-#include "timeouts.h"
+#include "base/timeouts.h"
 
 #include <string.h>
 

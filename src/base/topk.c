@@ -1,7 +1,7 @@
 /* Space-Saving top-K and the per-flow summaries built on it (see topk.h).
  * Layout: a fixed array of slots, hash chains to find a key's slot, and a
  * binary min-heap of slot indices to find the slot to replace. */
-#include "topk.h"
+#include "base/topk.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "flow.h"
+#include "base/flow.h"
 
 #define CTW_TOPK_KEY_MAX 20
 

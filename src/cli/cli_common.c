@@ -1,9 +1,9 @@
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "conf.h"
+#include "base/conf.h"
 
 bool ctw_cli_common_option(struct ctw_cli *cli, int opt, const char *arg)
 {

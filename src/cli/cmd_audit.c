@@ -1,17 +1,17 @@
 /* ctwarden audit: one-shot report of this host's connection tracking. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "ct_top.h"
-#include "findings.h"
-#include "host.h"
-#include "knobs.h"
-#include "report.h"
+#include "base/conf.h"
+#include "kernel/ct_top.h"
+#include "policy/findings.h"
+#include "kernel/host.h"
+#include "kernel/knobs.h"
+#include "cli/report.h"
 
 static const char *const audit_help =
 	"Usage: ctwarden audit [--json] [--top [N]] [-c FILE] [--root DIR]\n"

@@ -1,13 +1,13 @@
 /* ctwarden check-config: validate the policy, say "configuration OK". */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "conf.h"
-#include "knobs.h"
+#include "base/conf.h"
+#include "kernel/knobs.h"
 
 static const char *const check_config_help =
 	"Usage: ctwarden check-config [-c FILE] [--root DIR]\n"

@@ -1,16 +1,16 @@
 /* ctwarden restore: put every knob the daemon changed back to its original. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "actuator.h"
-#include "conf.h"
-#include "knobs.h"
-#include "netns.h"
-#include "runlock.h"
+#include "daemon/actuator.h"
+#include "base/conf.h"
+#include "kernel/knobs.h"
+#include "kernel/netns.h"
+#include "daemon/runlock.h"
 
 static const char *const restore_help =
 	"Usage: ctwarden restore [--force] [-c FILE] [--root DIR]\n"

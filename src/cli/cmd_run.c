@@ -1,14 +1,14 @@
 /* ctwarden run: the daemon, in the foreground (systemd supervises it). */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "daemon.h"
-#include "runlock.h"
+#include "base/conf.h"
+#include "daemon/daemon.h"
+#include "daemon/runlock.h"
 
 static const char *const run_help =
 	"Usage: ctwarden run [-c FILE] [--root DIR]\n"

@@ -2,7 +2,7 @@
  * file it rewrites under runtime_dir. Exits like a monitoring plugin: the
  * daemon's alert level (0 normal, 1 warning, 2 critical), 3 when it is not
  * running, its status is stale, or the file cannot be read. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "conf.h"
-#include "status.h"
+#include "base/conf.h"
+#include "daemon/status.h"
 
 #define WIDTH 80
 #define LABEL "%-14s"

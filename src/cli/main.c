@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "conf.h"
+#include "cli/cli.h"
+#include "base/conf.h"
 
 static void usage(FILE *out)
 {

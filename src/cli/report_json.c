@@ -1,18 +1,18 @@
 /* The audit for scripts: one JSON object (json-c). A value that is not known
  * is null, never 0, so a consumer can tell "none" from "could not read". */
-#include "report.h"
+#include "cli/report.h"
 
 #include <errno.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
 #include <stdio.h>
 
-#include "conf.h"
-#include "ct_top.h"
-#include "findings.h"
-#include "host.h"
-#include "bounds.h"
-#include "timeouts.h"
+#include "base/conf.h"
+#include "kernel/ct_top.h"
+#include "policy/findings.h"
+#include "kernel/host.h"
+#include "policy/bounds.h"
+#include "base/timeouts.h"
 
 /* Values json-c takes ownership of; NULL (JSON null) passes through. Any
  * allocation failure is caught once at the end by checking the tree. */

@@ -1,7 +1,7 @@
 /* The audit for a human: a headline, the numbers behind it, the findings worst
  * first with their commands, and what could not be read. Fits 80 columns;
  * commands are never wrapped so they can be copied as they are. */
-#include "report.h"
+#include "cli/report.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -9,11 +9,11 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "conf.h"
-#include "ct_top.h"
-#include "findings.h"
-#include "host.h"
-#include "timeouts.h"
+#include "base/conf.h"
+#include "kernel/ct_top.h"
+#include "policy/findings.h"
+#include "kernel/host.h"
+#include "base/timeouts.h"
 
 #define WIDTH 80
 #define LABEL_INDENT 2

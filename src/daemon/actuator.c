@@ -1,4 +1,4 @@
-#include "actuator.h"
+#include "daemon/actuator.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "knobs.h"
-#include "statefile.h"
+#include "kernel/knobs.h"
+#include "daemon/statefile.h"
 
 /* Retry a failing knob after 1 s, doubling up to 5 min. */
 #define CTW_BACKOFF_MIN_US (1000ULL * 1000)

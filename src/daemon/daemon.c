@@ -1,6 +1,6 @@
 /* The daemon's life: set-up, the sd-event loop (poll timer, signals,
  * watchdog), reload on SIGHUP, notifications to systemd. */
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -13,8 +13,8 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "log.h"
-#include "memory.h"
+#include "base/log.h"
+#include "kernel/memory.h"
 
 static void say(struct ctw_daemon *d, enum ctw_event kind, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

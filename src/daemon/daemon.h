@@ -8,16 +8,16 @@
 
 #include <systemd/sd-event.h>
 
-#include "actuator.h"
-#include "conf.h"
-#include "events.h"
-#include "rates.h"
-#include "topk.h"
-#include "journal.h"
-#include "knobs.h"
-#include "policy.h"
-#include "poller.h"
-#include "status.h"
+#include "daemon/actuator.h"
+#include "base/conf.h"
+#include "kernel/events.h"
+#include "policy/rates.h"
+#include "base/topk.h"
+#include "daemon/journal.h"
+#include "kernel/knobs.h"
+#include "policy/policy.h"
+#include "daemon/poller.h"
+#include "daemon/status.h"
 
 struct ctw_daemon {
 	sd_event *event;

@@ -1,14 +1,14 @@
 /* The daemon's conntrack event watch (its own netns): NEW/DESTROY rates, time
  * to full, who fills the table. The projected pressure is checked on every
  * batch, so a flood is met within milliseconds rather than at the next poll. */
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 #include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <syslog.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* The top talkers describe the recent past: counts halve this often. */
 #define TOP_HALF_LIFE_US (60ULL * 1000 * 1000)

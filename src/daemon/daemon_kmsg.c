@@ -1,7 +1,7 @@
 /* The daemon's kernel-log watch: /dev/kmsg opened at its end, so only new
  * records count. A table-full record is a CRITICAL journal entry naming the
  * netns, and the policy is evaluated at once instead of at the next poll. */
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +12,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "kmsg.h"
-#include "log.h"
+#include "kernel/kmsg.h"
+#include "base/log.h"
 
 /* Per wakeup: how many records mention each netns (bursts come in tens). */
 struct kmsg_burst {

@@ -1,5 +1,5 @@
 /* One poll round of the daemon: snapshot -> policy -> actuator -> journal. */
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -9,7 +9,7 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "log.h"
+#include "base/log.h"
 
 static enum ctw_knob decision_knob(const struct ctw_decision *dec)
 {

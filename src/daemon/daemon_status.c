@@ -1,6 +1,6 @@
 /* What the daemon believes, published to runtime_dir/status.json for
  * `ctwarden status` and the integration tests. */
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 #include <errno.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* Rewritten after every decision, at most this often when the numbers move,
  * and this often when nothing changed (well inside the staleness limit of

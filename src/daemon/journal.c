@@ -1,5 +1,5 @@
 /* Structured journal entries for the daemon's decisions and alerts. */
-#include "journal.h"
+#include "daemon/journal.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <sys/uio.h>
 
-#include "conf.h"
+#include "base/conf.h"
 
 enum ctw_event {
 	CTW_EV_STARTED,

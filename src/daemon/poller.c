@@ -1,4 +1,4 @@
-#include "poller.h"
+#include "daemon/poller.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "base/conf.h"
 
 int ctw_knob_open_fd(const struct ctw_knobs *k, enum ctw_knob id)
 {

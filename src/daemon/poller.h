@@ -7,9 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "knobs.h"
-#include "netns.h"
-#include "stats.h"
+#include "kernel/knobs.h"
+#include "kernel/netns.h"
+#include "kernel/stats.h"
 
 struct ctw_config;
 

@@ -1,4 +1,4 @@
-#include "runlock.h"
+#include "daemon/runlock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "base/fileio.h"
 
 static int lock_path(const char *runtime_dir, char *buf, size_t len)
 {

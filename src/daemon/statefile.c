@@ -1,7 +1,7 @@
 /* The state file: original knob values, saved atomically. */
-#include "statefile.h"
+#include "daemon/statefile.h"
 
-#include "fileio.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* The daemon's status file: the model, its JSON (json-c) and atomic writes. */
-#include "status.h"
-#include "status_internal.h"
-#include "fileio.h"
+#include "daemon/status.h"
+#include "daemon/status_internal.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

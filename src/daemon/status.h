@@ -25,9 +25,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "conf.h"
-#include "netns.h"
-#include "policy.h"
+#include "base/conf.h"
+#include "kernel/netns.h"
+#include "policy/policy.h"
 
 struct json_object;
 

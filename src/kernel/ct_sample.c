@@ -2,11 +2,11 @@
  * The kernel fills the dump one socket buffer at a time, so stopping after
  * `limit` entries costs the same whether the table holds 10k or 10M entries;
  * the dump runs in hash order, which makes the head a fair sample. */
-#include "ct_sample.h"
+#include "kernel/ct_sample.h"
 
 #include <string.h>
 
-#include "ct_top.h"
+#include "kernel/ct_top.h"
 
 int ctw_ct_sample_ports(struct ctw_port_sample *out, unsigned limit)
 {

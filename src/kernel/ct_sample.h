@@ -3,7 +3,7 @@
 #ifndef CTW_CT_SAMPLE_H
 #define CTW_CT_SAMPLE_H
 
-#include "host.h"
+#include "kernel/host.h"
 
 #define CTW_SAMPLE_LIMIT 1024
 

@@ -5,7 +5,7 @@
  * for every entry. Here the replies are read straight into one buffer and
  * only the few attributes that are counted are picked out: a million entries
  * cost no allocation and no memory beyond what init took. */
-#include "ct_top.h"
+#include "kernel/ct_top.h"
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "flow.h"
-#include "topk.h"
+#include "base/flow.h"
+#include "base/topk.h"
 
 /* Keys watched per dimension: counts are exact up to this many distinct
  * sources (destinations, ports), upper bounds within entries / capacity after. */

@@ -16,7 +16,7 @@
 #include <linux/netlink.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
-#include "events.h"
+#include "kernel/events.h"
 
 /* One datagram is one event; 64 per system call amortizes the call. */
 #define RECV_BATCH 64

@@ -31,7 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "flow.h"
+#include "base/flow.h"
 
 /* The pause after a drain that emptied the queue (see above). */
 #define CTW_EVENTS_COALESCE_US 1000

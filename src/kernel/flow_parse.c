@@ -1,7 +1,7 @@
 /* A flow key from one ctnetlink conntrack message: a NEW event or one entry
  * of a table dump have the same layout. Parsed in place with libnl (no
  * allocation), so it keeps up with event floods and million-entry dumps. */
-#include "flow.h"
+#include "base/flow.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,7 +12,7 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <netlink/msg.h>
 
-#include "nlattr.h"
+#include "kernel/nlattr.h"
 
 static const struct nla_policy ct_policy[CTA_MAX + 1] = {
 	[CTA_TUPLE_ORIG] = { .type = NLA_NESTED },

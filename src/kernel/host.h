@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kmsg.h"
-#include "memory.h"
-#include "stats.h"
-#include "timeouts.h"
+#include "kernel/kmsg.h"
+#include "kernel/memory.h"
+#include "kernel/stats.h"
+#include "base/timeouts.h"
 
 struct ctw_knobs;
 struct ctw_config;

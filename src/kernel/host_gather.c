@@ -1,6 +1,6 @@
 /* Gather the audit's snapshot of this host. Each source that fails leaves a
  * note saying what and why; nothing here walks the whole table. */
-#include "host.h"
+#include "kernel/host.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ct_sample.h"
-#include "knobs.h"
+#include "kernel/ct_sample.h"
+#include "kernel/knobs.h"
 
 void ctw_host_note(struct ctw_host *h, const char *fmt, ...)
 {

@@ -6,7 +6,7 @@
  * control characters, non-ASCII bytes and '\\' in TEXT as \xNN, so TEXT never
  * holds a raw newline. Everything here works on buffers: no I/O.
  */
-#include "kmsg.h"
+#include "kernel/kmsg.h"
 
 #include <errno.h>
 #include <string.h>

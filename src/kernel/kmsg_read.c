@@ -1,6 +1,6 @@
 /* Read the retained kernel log (<root>/dev/kmsg) and account table-full records. */
-#include "kmsg.h"
-#include "knobs.h"
+#include "kernel/kmsg.h"
+#include "kernel/knobs.h"
 
 #include <errno.h>
 #include <fcntl.h>

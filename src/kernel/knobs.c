@@ -1,6 +1,6 @@
 /* nf_conntrack knobs under a root directory. All I/O goes through openat() and
  * fstatat() on the root's fd, so a fixture tree stands in for the real "/". */
-#include "knobs.h"
+#include "kernel/knobs.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "timeouts.h"
+#include "base/timeouts.h"
 
 enum ctw_knob {
 	CTW_KNOB_MAX,

@@ -1,6 +1,6 @@
 /* What the conntrack table costs in kernel memory: parsers for /proc/slabinfo
  * and /proc/meminfo (pure, buffers need not be NUL-terminated) and the math. */
-#include "memory.h"
+#include "kernel/memory.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "knobs.h"
+#include "kernel/knobs.h"
 
 /* A view of one line or token inside a caller's buffer. */
 struct span {

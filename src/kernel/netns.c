@@ -1,4 +1,4 @@
-#include "netns.h"
+#include "kernel/netns.h"
 
 #include <dirent.h>
 #include <errno.h>

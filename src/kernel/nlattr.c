@@ -1,4 +1,4 @@
-#include "nlattr.h"
+#include "kernel/nlattr.h"
 
 #include <errno.h>
 #include <stdint.h>

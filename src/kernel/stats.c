@@ -1,5 +1,5 @@
 /* Statistics: names, choosing a source, and counter deltas. */
-#include "stats.h"
+#include "kernel/stats.h"
 
 #include <errno.h>
 #include <stdio.h>

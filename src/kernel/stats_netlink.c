@@ -2,7 +2,7 @@
  * IPCTNL_MSG_CT_GET_STATS_CPU is a dump with one message per possible CPU,
  * IPCTNL_MSG_CT_GET_STATS one message with this netns's entries and the max.
  * Attributes are be32. Works without the procfs file; needs CAP_NET_ADMIN. */
-#include "stats.h"
+#include "kernel/stats.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,7 +19,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
-#include "nlattr.h"
+#include "kernel/nlattr.h"
 
 #define REPLY_TIMEOUT_MS 2000
 

@@ -1,8 +1,8 @@
 /* /proc/net/stat/nf_conntrack: a header of column names, then one row of
  * 8-digit hex u32 per possible CPU. Columns are found by name because kernels
  * renamed and reordered them (searched -> clashres, delete_list -> chainlength). */
-#include "stats.h"
-#include "knobs.h"
+#include "kernel/stats.h"
+#include "kernel/knobs.h"
 
 #include <errno.h>
 #include <stdlib.h>

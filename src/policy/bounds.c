@@ -1,8 +1,8 @@
 /* The policy's limits on max and buckets. Pure arithmetic, saturating. */
-#include "bounds.h"
+#include "policy/bounds.h"
 
-#include "conf.h"
-#include "memory.h"
+#include "base/conf.h"
+#include "kernel/memory.h"
 
 /* 2^64 as a double: casts of values at or above it are undefined. */
 #define U64_LIMIT_D 18446744073709551616.0

@@ -1,7 +1,7 @@
 /* Findings: pure decisions on a host snapshot. Every number a remedy names is
  * computed with limits.h, the same functions the daemon obeys, so the audit
  * never tells the operator to set what ctwarden itself would refuse. */
-#include "findings.h"
+#include "policy/findings.h"
 
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -10,12 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "conf.h"
-#include "host.h"
-#include "kmsg.h"
-#include "knobs.h"
-#include "bounds.h"
-#include "timeouts.h"
+#include "base/conf.h"
+#include "kernel/host.h"
+#include "kernel/kmsg.h"
+#include "kernel/knobs.h"
+#include "policy/bounds.h"
+#include "base/timeouts.h"
 
 #define SYSCTL_D_FILE "/etc/sysctl.d/90-ctwarden.conf"
 #define MODPROBE_D_FILE "/etc/modprobe.d/nf_conntrack.conf"

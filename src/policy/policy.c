@@ -1,14 +1,14 @@
 /* The policy engine: when to raise, lower or rehash the table, when to
  * shorten and restore timeouts, and what to tell the operator. Pure. */
-#include "policy.h"
+#include "policy/policy.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 
-#include "bounds.h"
-#include "memory.h"
+#include "policy/bounds.h"
+#include "kernel/memory.h"
 
 #define U64_LIMIT_D 18446744073709551616.0  /* 2^64: casts at or above are undefined */
 #define LOWER_MIN_GAIN 5                    /* lower only by at least 1/5 of max */

@@ -38,8 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf.h"
-#include "timeouts.h"
+#include "base/conf.h"
+#include "base/timeouts.h"
 
 /* Alert levels are left only this many points under their threshold. */
 #define CTW_POLICY_LEVEL_HYSTERESIS_PCT 5.0

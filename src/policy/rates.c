@@ -1,5 +1,5 @@
 /* Event rates: interval-weighted EWMAs and the projection to a full table. */
-#include "rates.h"
+#include "policy/rates.h"
 
 void ctw_rates_init(struct ctw_rates *r, uint64_t tau_us)
 {

@@ -1,7 +1,7 @@
 /* Local harness (not in the tree): the dump parser on arbitrary bytes. */
 #include <stddef.h>
 #include <stdint.h>
-#include "ct_top.h"
+#include "kernel/ct_top.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

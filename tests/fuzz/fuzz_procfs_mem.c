@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "knobs.h"
-#include "memory.h"
+#include "kernel/knobs.h"
+#include "kernel/memory.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,7 +2,7 @@
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stddef.h>
-#include "status.h"
+#include "daemon/status.h"
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ctw_status st;

@@ -26,7 +26,7 @@ pkgs="libnl-3.0 libnetfilter_conntrack libsystemd inih json-c"
 for t in "${targets[@]}"; do
 	bin="$out/fuzz_$t"
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-iquote "$top/src" -iquote "$top/src/base" -iquote "$top/src/kernel" -iquote "$top/src/policy" -iquote "$top/src/daemon" -iquote "$top/src/cli" $(pkg-config --cflags $pkgs) \
+		-iquote "$top/src" $(pkg-config --cflags $pkgs) \
 		"$here/fuzz_$t.c" "${lib_sources[@]}" $(pkg-config --libs $pkgs) -o "$bin"
 	work="$out/corpus_$t"
 	mkdir -p "$work"

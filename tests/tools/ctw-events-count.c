@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "events.h"
+#include "kernel/events.h"
 
 struct opts {
 	uint64_t seconds, idle_ms, rcvbuf, rcvbuf_max, stall_us, coalesce_us;

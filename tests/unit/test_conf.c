@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "base/conf.h"
 
 #define NAME "t.conf"
 

@@ -20,7 +20,7 @@
 #include <linux/netlink.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
-#include "events.h"
+#include "kernel/events.h"
 
 #define MSG_BYTES 1024
 

@@ -13,14 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "findings.h"
-#include "host.h"
-#include "knobs.h"
-#include "bounds.h"
-#include "memory.h"
-#include "stats.h"
-#include "timeouts.h"
+#include "base/conf.h"
+#include "policy/findings.h"
+#include "kernel/host.h"
+#include "kernel/knobs.h"
+#include "policy/bounds.h"
+#include "kernel/memory.h"
+#include "kernel/stats.h"
+#include "base/timeouts.h"
 
 #define GiB (1024ull * 1024 * 1024)
 #define READONLY_PREFIX "# run on the host (initial network namespace):"

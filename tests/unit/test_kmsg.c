@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kmsg.h"
-#include "knobs.h"
+#include "kernel/kmsg.h"
+#include "kernel/knobs.h"
 
 #define NETNS_FULL "nf_conntrack: nf_conntrack: table full in netns 4026532177, dropping packet"
 

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "knobs.h"
-#include "timeouts.h"
+#include "kernel/knobs.h"
+#include "base/timeouts.h"
 
 #define ROOTS CTW_FIXTURES "/roots"
 

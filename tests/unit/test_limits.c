@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "conf.h"
-#include "bounds.h"
+#include "base/conf.h"
+#include "policy/bounds.h"
 
 #define GIB (1024ULL * 1024 * 1024)
 

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "knobs.h"
-#include "memory.h"
+#include "kernel/knobs.h"
+#include "kernel/memory.h"
 
 #define ROOTS CTW_FIXTURES "/roots"
 #define GIB (1024ULL * 1024 * 1024)

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "conf.h"
-#include "bounds.h"
-#include "memory.h"
-#include "policy.h"
-#include "timeouts.h"
+#include "base/conf.h"
+#include "policy/bounds.h"
+#include "kernel/memory.h"
+#include "policy/policy.h"
+#include "base/timeouts.h"
 
 #define SEC 1000000ULL
 #define MIN (60 * SEC)

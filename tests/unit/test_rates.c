@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "rates.h"
+#include "policy/rates.h"
 
 #define SEC 1000000ULL
 #define E_INV 0.36787944117144233  /* e^-1, without libm */

@@ -14,14 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "findings.h"
-#include "host.h"
-#include "bounds.h"
-#include "memory.h"
-#include "report.h"
-#include "stats.h"
-#include "timeouts.h"
+#include "base/conf.h"
+#include "policy/findings.h"
+#include "kernel/host.h"
+#include "policy/bounds.h"
+#include "kernel/memory.h"
+#include "cli/report.h"
+#include "kernel/stats.h"
+#include "base/timeouts.h"
 
 #define GiB (1024ull * 1024 * 1024)
 

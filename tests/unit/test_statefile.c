@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "statefile.h"
+#include "daemon/statefile.h"
 
 #define MAX_KNOB "net.netfilter.nf_conntrack_max"
 #define TCP_EST "net.netfilter.nf_conntrack_tcp_timeout_established"

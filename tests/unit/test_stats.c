@@ -15,8 +15,8 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
 
-#include "knobs.h"
-#include "stats.h"
+#include "kernel/knobs.h"
+#include "kernel/stats.h"
 
 #define STATS_FIXTURES CTW_FIXTURES "/stats"
 

@@ -25,13 +25,13 @@
 
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "ct_top.h"
-#include "findings.h"
-#include "flow.h"
-#include "host.h"
-#include "report.h"
-#include "topk.h"
+#include "base/conf.h"
+#include "kernel/ct_top.h"
+#include "policy/findings.h"
+#include "base/flow.h"
+#include "kernel/host.h"
+#include "cli/report.h"
+#include "base/topk.h"
 
 /* xorshift64*: a fixed, reproducible stream. */
 static uint64_t rng_next(uint64_t *s)
