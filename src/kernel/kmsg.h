@@ -41,6 +41,7 @@ enum ctw_kmsg_kind ctw_kmsg_classify_text(const char *text, size_t len, uint64_t
 struct ctw_table_full_netns {
 	uint64_t inode;      /* 0: the message named no netns (initial netns, or older kernel) */
 	uint64_t records;
+	uint64_t first_usec, last_usec;  /* oldest and newest of these records, since boot */
 };
 
 struct ctw_table_full {
@@ -52,6 +53,7 @@ struct ctw_table_full {
 	unsigned n_netns;
 	uint64_t lost_records;     /* EPIPE: overwritten before read */
 	uint64_t malformed;        /* records that did not parse */
+	uint64_t untimed;          /* syslog(2) lines without a timestamp (printk.time=0) */
 };
 
 /* Account one parsed record. first_usec/last_usec span the table-full
@@ -62,6 +64,31 @@ void ctw_table_full_add(struct ctw_table_full *s, const struct ctw_kmsg_record *
 /* Split a buffer holding several records (a fixture file, or a saved dump) and
  * account each. A record starts at a line that does not begin with a space. */
 void ctw_table_full_add_buffer(struct ctw_table_full *s, const char *buf, size_t len);
+
+/* The syslog(2) format (SYSLOG_ACTION_READ_ALL, what `dmesg -r` prints):
+ * one line per line of a record, each with the record's prefix
+ *   "<PRIO>[SECONDS.MICROS] TEXT"
+ * where "[  T123]" or "[  C1]" follows the time on CONFIG_PRINTK_CALLER
+ * kernels. PRIO keeps the facility, so user-space lines (facility != 0) are
+ * told apart as in /dev/kmsg; the text is not escaped, so a record whose text
+ * holds a newline becomes several lines with the same prefix.
+ * Parse one line (without its newline): rec->seq is 0, rec->flags '-'.
+ * *prefix_len gets the length of "<PRIO>[time][caller] ". 0; -ENOMSG when the
+ * line carries no timestamp (printk.time=0); -EINVAL when malformed. */
+int ctw_kmsg_parse_syslog_line(const char *line, size_t len, struct ctw_kmsg_record *rec, size_t *prefix_len);
+
+/* Account a whole SYSLOG_ACTION_READ_ALL buffer. A line with the same prefix
+ * as the line before it, when that line was no table-full message, continues
+ * the same record (kernel text with a newline, possibly user-controlled): it
+ * is no message of its own and is not classified. Lines without a timestamp
+ * count in untimed and are not accounted. */
+void ctw_table_full_add_syslog(struct ctw_table_full *s, const char *buf, size_t len);
+
+/* Read the kernel log buffer in one syslog(2) SYSLOG_ACTION_READ_ALL call (the
+ * live kernel only: not below a --root) and account it. -errno: -EPERM without
+ * CAP_SYSLOG under kernel.dmesg_restrict=1 (as /dev/kmsg), -ENOMSG when some
+ * line has no timestamp; then *out is untouched and /dev/kmsg is the way. */
+int ctw_kmsg_read_syslog(struct ctw_table_full *out);
 
 /* Read the retained buffer of <root>/dev/kmsg (non-blocking, from the oldest
  * record, never blocks) and account it. -errno when it cannot be opened. */

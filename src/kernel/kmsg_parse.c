@@ -167,17 +167,23 @@ enum ctw_kmsg_kind ctw_kmsg_classify(const struct ctw_kmsg_record *rec, uint64_t
 	return ctw_kmsg_classify_text(rec->text, rec->text_len, netns_inode);
 }
 
-static void count_netns(struct ctw_table_full *s, uint64_t inode)
+static void count_netns(struct ctw_table_full *s, uint64_t inode, uint64_t usec)
 {
 	for (unsigned i = 0; i < s->n_netns; i++) {
-		if (s->netns[i].inode == inode) {
-			s->netns[i].records++;
+		struct ctw_table_full_netns *n = &s->netns[i];
+
+		if (n->inode == inode) {
+			n->records++;
+			if (usec < n->first_usec)
+				n->first_usec = usec;
+			if (usec > n->last_usec)
+				n->last_usec = usec;
 			return;
 		}
 	}
 	if (s->n_netns < CTW_KMSG_MAX_NETNS) {
-		s->netns[s->n_netns].inode = inode;
-		s->netns[s->n_netns].records = 1;
+		s->netns[s->n_netns] = (struct ctw_table_full_netns){
+			.inode = inode, .records = 1, .first_usec = usec, .last_usec = usec };
 		s->n_netns++;
 	}
 }
@@ -206,7 +212,7 @@ void ctw_table_full_add(struct ctw_table_full *s, const struct ctw_kmsg_record *
 	if (s->records == 0 || rec->usec > s->last_usec)
 		s->last_usec = rec->usec;
 	s->records++;
-	count_netns(s, inode);
+	count_netns(s, inode, rec->usec);
 }
 
 /* End of the record starting at p: its first line plus the dictionary lines

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,6 +111,57 @@ static int read_file(int fd, struct ctw_table_full *out)
 out:
 	free(buf);
 	return r;
+}
+
+/* syslog(2) actions (linux/syslog.h is not a uapi header everywhere). */
+#define SYSLOG_ACTION_READ_ALL 3
+#define SYSLOG_ACTION_SIZE_BUFFER 10
+/* READ_ALL drops the OLDEST records that do not fit. The formatted text is
+ * the stored text plus a prefix of about 20 bytes per line: twice the buffer
+ * size holds it unless the lines are tiny; a result this close to the end of
+ * our buffer may have lost records, so we read again with twice the room. */
+#define SYSLOG_SLACK (64 * 1024)
+#define SYSLOG_MAX ((size_t)256 << 20)
+
+int ctw_kmsg_read_syslog(struct ctw_table_full *out)
+{
+	struct ctw_table_full s;
+	size_t cap;
+	char *buf = NULL;
+	int size, n;
+
+	if (!out)
+		return -EINVAL;
+	size = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0);
+	if (size < 0)
+		return -errno;
+	for (cap = 2 * (size_t)size + SYSLOG_SLACK;; cap *= 2) {
+		char *bigger = realloc(buf, cap);
+
+		if (!bigger) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = bigger;
+		/* klogctl takes an int length. */
+		n = klogctl(SYSLOG_ACTION_READ_ALL, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			return e == EINTR ? -EAGAIN : -e;
+		}
+		if ((size_t)n + SYSLOG_SLACK <= cap || cap * 2 > SYSLOG_MAX)
+			break;
+	}
+	memset(&s, 0, sizeof(s));
+	ctw_table_full_add_syslog(&s, buf, (size_t)n);
+	free(buf);
+	/* printk.time=0 (or toggled): records without a time cannot be placed. */
+	if (s.untimed)
+		return -ENOMSG;
+	*out = s;
+	return 0;
 }
 
 int ctw_kmsg_read_retained(const struct ctw_knobs *k, struct ctw_table_full *out)
