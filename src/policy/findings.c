@@ -14,6 +14,7 @@
 #include "kernel/host.h"
 #include "kernel/kmsg.h"
 #include "kernel/knobs.h"
+#include "policy/attribution.h"
 #include "policy/bounds.h"
 #include "base/timeouts.h"
 
@@ -45,6 +46,7 @@ struct eval {
 	uint64_t memtotal;     /* 0 unknown */
 	uint64_t allowed;      /* ctw_max_allowed() */
 	uint64_t drops, early_drops, chaintoolong;
+	uint64_t earlier;      /* table-full records of an earlier netns with this inode */
 	const char *raise_code;/* the finding that carries the "raise max" remedy */
 };
 
@@ -231,7 +233,7 @@ static bool pressure_seen(const struct eval *e)
 	const struct ctw_host *h = e->h;
 
 	return (e->have_usage && e->usage >= e->c->warn_pct) || e->drops > 0 ||
-	       (h->have_kmsg && h->table_full.records > 0);
+	       (h->have_kmsg && h->table_full.records > e->earlier);
 }
 
 static const char *proto_name(uint8_t proto)
@@ -391,6 +393,8 @@ static void describe_netns(const struct eval *e, struct ctw_finding *f)
 
 		if (n->inode == 0)
 			msg_add(f, "%s no netns named (initial netns or older kernel) x%" PRIu64, sep, n->records);
+		else if (n->inode == e->h->self_netns_inode && e->earlier)
+			msg_add(f, "%s an earlier netns with inode %" PRIu64 " x%" PRIu64, sep, n->inode, n->records);
 		else if (n->inode == e->h->self_netns_inode)
 			msg_add(f, "%s this netns (%" PRIu64 ") x%" PRIu64, sep, n->inode, n->records);
 		else
@@ -412,11 +416,26 @@ static bool netns_self_listed(const struct eval *e)
 	if (!e->h->self_netns_inode)
 		return true;
 	for (unsigned i = 0; i < t->n_netns && i < CTW_KMSG_MAX_NETNS; i++) {
-		if (t->netns[i].inode == e->h->self_netns_inode || (t->netns[i].inode == 0 && e->h->global_writable))
+		if ((t->netns[i].inode == e->h->self_netns_inode && !e->earlier) ||
+		    (t->netns[i].inode == 0 && e->h->global_writable))
 			return true;
 		listed += t->netns[i].records;
 	}
 	return listed < t->records;  /* some were not kept by name */
+}
+
+/* Records naming this netns's inode that it did not log (policy/attribution.h):
+ * said, never counted against it. */
+static void judge_earlier_netns(struct eval *e)
+{
+	struct ctw_finding *f;
+
+	if (!e->earlier || !(f = finding_new(e, CTW_SEV_INFO, "table_full_earlier_netns")))
+		return;
+	msg_add(f, "%" PRIu64 " 'table full' messages name netns %" PRIu64 ", this namespace's inode, but"
+		" its drop counter is 0: it never dropped a packet. They were logged by an earlier"
+		" namespace with inode %" PRIu64 ", since deleted (the kernel reuses inodes).",
+		e->earlier, e->h->self_netns_inode, e->h->self_netns_inode);
 }
 
 static void judge_kmsg(struct eval *e)
@@ -430,10 +449,11 @@ static void judge_kmsg(struct eval *e)
 	/* Critical where it concerns this audit: on the host (its max is the one
 	 * every netns is held to) or when this netns itself dropped. Seen from
 	 * inside another netns, a neighbour's full table is a warning. */
-	if (t->records > 0 &&
+	judge_earlier_netns(e);
+	if (t->records > e->earlier &&
 	    (f = finding_new(e, e->h->global_writable || netns_self_listed(e) ? CTW_SEV_CRITICAL : CTW_SEV_WARNING,
 			     "table_full_logged"))) {
-		msg_add(f, "The kernel logged %" PRIu64 " 'table full, dropping packet' messages", t->records);
+		msg_add(f, "The kernel logged %" PRIu64 " 'table full, dropping packet' messages", t->records - e->earlier);
 		if (ctw_format_kmsg_time(t->first_usec, false, first, sizeof(first)) &&
 		    ctw_format_kmsg_time(t->last_usec, false, last, sizeof(last)))
 			msg_add(f, " (%s to %s)", first, last);
@@ -634,6 +654,12 @@ void ctw_findings_evaluate(const struct ctw_host *h, const struct ctw_config *c,
 	e.drops = counter(h, CTW_CTR_DROP);
 	e.early_drops = counter(h, CTW_CTR_EARLY_DROP);
 	e.chaintoolong = counter(h, CTW_CTR_CHAIN_TOOLONG);
+	if (h->have_kmsg) {
+		struct ctw_attr_netns self;
+
+		ctw_attr_netns_of_host(h, &self);
+		e.earlier = ctw_table_full_earlier(&h->table_full, &self);
+	}
 
 	if (!h->have_count || !h->have_max) {
 		f = finding_new(&e, CTW_SEV_UNKNOWN, "usage_unknown");

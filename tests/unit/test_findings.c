@@ -154,10 +154,32 @@ static void s_table_full_neighbour(struct ctw_host *h, struct ctw_config *c)
 	h->global_writable = false;
 	h->self_netns_inode = 4026532999;
 }
+/* This netns logged them: its own drop counter moved (one drop per record). */
 static void s_table_full_self(struct ctw_host *h, struct ctw_config *c)
 {
 	s_table_full_neighbour(h, c);
 	h->table_full.netns[0].inode = 4026532999;
+	h->stats.counters.value[CTW_CTR_DROP] = 40;
+}
+/* Same inode, but this netns never dropped: a deleted netns had the inode. */
+static void s_table_full_earlier(struct ctw_host *h, struct ctw_config *c)
+{
+	s_table_full_neighbour(h, c);
+	h->table_full.netns[0].inode = 4026532999;
+}
+/* Same inode, drop counter unreadable: cannot tell, so counted as before. */
+static void s_table_full_self_no_stats(struct ctw_host *h, struct ctw_config *c)
+{
+	s_table_full_earlier(h, c);
+	h->have_stats = false;
+}
+/* An earlier netns with this inode, and a neighbour: the neighbour's warning stays. */
+static void s_table_full_earlier_and_neighbour(struct ctw_host *h, struct ctw_config *c)
+{
+	s_table_full_earlier(h, c);
+	h->table_full.records = 17;
+	h->table_full.n_netns = 2;
+	h->table_full.netns[1] = (struct ctw_table_full_netns){ .inode = 4026532177, .records = 5 };
 }
 static void s_expect(struct ctw_host *h, struct ctw_config *c) { (void)c; h->table_full.expect_records = 3; }
 static void s_ratio_4(struct ctw_host *h, struct ctw_config *c) { (void)c; h->buckets = 65536; refresh_memory(h); }
@@ -215,6 +237,16 @@ static const struct fcase cases[] = {
 	{ "table full logged", s_table_full, "table_full_logged", CTW_SEV_CRITICAL, CTW_STATUS_CRITICAL },
 	{ "a neighbour netns was full", s_table_full_neighbour, "table_full_logged", CTW_SEV_WARNING,
 	  CTW_STATUS_WARNING },
+	{ "inode reuse: records of an earlier netns", s_table_full_earlier, "table_full_logged", -1,
+	  CTW_STATUS_OK },
+	{ "inode reuse: said as info", s_table_full_earlier, "table_full_earlier_netns", CTW_SEV_INFO,
+	  CTW_STATUS_OK },
+	{ "inode reuse: not when this netns dropped", s_table_full_self, "table_full_earlier_netns", -1,
+	  CTW_STATUS_CRITICAL },
+	{ "inode reuse: drop counter unknown", s_table_full_self_no_stats, "table_full_logged",
+	  CTW_SEV_CRITICAL, CTW_STATUS_CRITICAL },
+	{ "inode reuse: a neighbour too", s_table_full_earlier_and_neighbour, "table_full_logged",
+	  CTW_SEV_WARNING, CTW_STATUS_WARNING },
 	{ "this non-init netns was full", s_table_full_self, "table_full_logged", CTW_SEV_CRITICAL,
 	  CTW_STATUS_CRITICAL },
 	{ "expectation table full", s_expect, "expect_table_full", CTW_SEV_WARNING, CTW_STATUS_WARNING },
@@ -535,6 +567,7 @@ static void test_table_full_message(void **state)
 	h.table_full.netns[0] = (struct ctw_table_full_netns){ .inode = 4026532177, .records = 10 };
 	h.table_full.netns[1] = (struct ctw_table_full_netns){ .inode = h.self_netns_inode, .records = 3 };
 	h.table_full.netns[2] = (struct ctw_table_full_netns){ .inode = 0, .records = 2 };
+	h.stats.counters.value[CTW_CTR_DROP] = 3;   /* this netns did drop */
 	ctw_findings_evaluate(&h, &c, &f);
 	x = find(&f, "table_full_logged");
 	assert_non_null(x);
@@ -543,7 +576,9 @@ static void test_table_full_message(void **state)
 	assert_non_null(strstr(x->message, "this netns (4026531840) x3"));
 	assert_non_null(strstr(x->message, "no netns named (initial netns or older kernel) x2"));
 	assert_non_null(strstr(x->message, "each netns separately"));
-	assert_true(has_sysctl(x->remedy, "nf_conntrack_max", 524288));
+	/* the drops carry the raise; this finding points there */
+	assert_non_null(strstr(x->message, "The fix is under drops_seen"));
+	assert_true(has_sysctl(find(&f, "drops_seen")->remedy, "nf_conntrack_max", 524288));
 	assert_null(strstr(x->message, "None was this netns"));
 
 	/* Only other netns filled up: say that this one's count does not show it. */
@@ -552,6 +587,43 @@ static void test_table_full_message(void **state)
 	ctw_findings_evaluate(&h, &c, &f);
 	x = find(&f, "table_full_logged");
 	assert_non_null(strstr(x->message, "None was this netns"));
+}
+
+/* Inode reuse: the records naming this netns's inode are an earlier netns's. */
+static void test_table_full_earlier_message(void **state)
+{
+	struct ctw_findings f;
+	struct ctw_config c;
+	struct ctw_host h;
+	const struct ctw_finding *x;
+
+	(void)state;
+	healthy_host(&h);
+	test_config(&c);
+	s_table_full_earlier_and_neighbour(&h, &c);
+	ctw_findings_evaluate(&h, &c, &f);
+	x = find(&f, "table_full_earlier_netns");
+	assert_non_null(x);
+	assert_non_null(strstr(x->message, "12 'table full' messages name netns 4026532999"));
+	assert_non_null(strstr(x->message, "an earlier namespace with inode 4026532999"));
+	assert_string_equal(x->remedy, "");
+	/* the neighbour's records only, and the earlier netns said as such */
+	x = find(&f, "table_full_logged");
+	assert_non_null(x);
+	assert_non_null(strstr(x->message, "logged 5 'table full"));
+	assert_non_null(strstr(x->message, "an earlier netns with inode 4026532999 x12"));
+	assert_non_null(strstr(x->message, "netns 4026532177 x5"));
+	assert_null(strstr(x->message, "this netns ("));
+	assert_non_null(strstr(x->message, "None was this netns"));
+	/* no pressure from them: the default established timeout stays a note */
+	h.timeout[CTW_TO_TCP_ESTABLISHED] = 432000;
+	h.table_full.n_netns = 1;
+	h.table_full.records = 12;
+	ctw_findings_evaluate(&h, &c, &f);
+	x = find(&f, "tcp_established_default");
+	assert_non_null(x);
+	assert_int_equal(x->severity, CTW_SEV_INFO);
+	assert_int_equal(f.status, CTW_STATUS_OK);
 }
 
 static void test_hash_remedy(void **state)
@@ -815,6 +887,7 @@ int main(void)
 		cmocka_unit_test(test_readonly_prefix),
 		cmocka_unit_test(test_drops_remedy),
 		cmocka_unit_test(test_table_full_message),
+		cmocka_unit_test(test_table_full_earlier_message),
 		cmocka_unit_test(test_hash_remedy),
 		cmocka_unit_test(test_memory_remedy),
 		cmocka_unit_test(test_notrack_remedy),
