@@ -1,10 +1,14 @@
 /* Whose is a "table full in netns N" kernel-log record? The kernel names a
  * namespace by its inode and reuses inodes once a namespace is gone, so the
- * inode alone does not say: the namespace's own drop counter does. Every
- * table-full record is logged together with one increment of the drop counter
- * of the namespace that dropped (nf_conntrack_core.c: NF_CT_STAT_INC(net, drop)
- * then net_warn_ratelimited), so a namespace whose counter has not moved since
- * a record's time did not log it. Pure: no I/O, the caller gathers the facts. */
+ * inode alone does not say: the namespace's own drop counter does. On the
+ * packet path a table-full record comes with one drop in the namespace that
+ * logged it (nf_conntrack_core.c: __nf_conntrack_alloc() logs, and
+ * nf_conntrack_in() counts NF_CT_STAT_INC_ATOMIC(state->net, drop) when that
+ * allocation failed), so a namespace whose counter has not moved since a
+ * record's time did not drop a packet then. (An entry created over ctnetlink
+ * that meets a full table logs the same line with no drop: such records are
+ * called earlier too; the usage findings still see that table.) Pure: no I/O,
+ * the caller gathers the facts. docs/netns-inode-reuse.md gives the reasons. */
 #ifndef CTW_ATTRIBUTION_H
 #define CTW_ATTRIBUTION_H
 
