@@ -87,7 +87,8 @@ void ctw_table_full_add_syslog(struct ctw_table_full *s, const char *buf, size_t
 /* Read the kernel log buffer in one syslog(2) SYSLOG_ACTION_READ_ALL call (the
  * live kernel only: not below a --root) and account it. -errno: -EPERM without
  * CAP_SYSLOG under kernel.dmesg_restrict=1 (as /dev/kmsg), -ENOMSG when some
- * line has no timestamp; then *out is untouched and /dev/kmsg is the way. */
+ * line has no timestamp, -EOPNOTSUPP under a seccomp filter (which may kill
+ * on syslog(2)); then *out is untouched and /dev/kmsg is the way. */
 int ctw_kmsg_read_syslog(struct ctw_table_full *out);
 
 /* Read the retained buffer of <root>/dev/kmsg (non-blocking, from the oldest
