@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kernel/knobs.h"
@@ -225,6 +226,67 @@ static void test_read_missing_files(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* SLUB's sys/kernel/slab/nf_conntrack/slab_size is read first (one small
+ * read); a bad one falls back to slabinfo. */
+static void test_read_sysfs_slab_size(void **state)
+{
+	char dir[] = "/tmp/ctw-memory-XXXXXX", path[128];
+	static const char *const parts[] = { "sys", "sys/kernel", "sys/kernel/slab", "sys/kernel/slab/nf_conntrack" };
+	struct ctw_memory m;
+	char note[512];
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, parts[i]);
+		assert_int_equal(mkdir(path, 0755), 0);
+	}
+	snprintf(path, sizeof(path), "%s/sys/kernel/slab/nf_conntrack/slab_size", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("320\n", f);
+	fclose(f);
+	read_tree(dir, &m, note, sizeof(note));
+	assert_int_equal(m.object_size, 320);
+	assert_false(m.object_size_estimated);
+	assert_null(strstr(note, "slabinfo"));
+
+	assert_non_null(f = fopen(path, "w"));
+	fputs("0x140\n", f);
+	fclose(f);
+	read_tree(dir, &m, note, sizeof(note));
+	assert_true(m.object_size_estimated);
+	assert_non_null(strstr(note, "/proc/slabinfo: No such file or directory"));
+
+	assert_int_equal(unlink(path), 0);
+	for (size_t i = sizeof(parts) / sizeof(parts[0]); i-- > 0;) {
+		snprintf(path, sizeof(path), "%s/%s", dir, parts[i]);
+		assert_int_equal(rmdir(path), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* The live kernel, as root: sysfs's slab_size is slabinfo's objsize. */
+static void test_sysfs_slab_size_is_slabinfo_objsize(void **state)
+{
+	FILE *f = fopen("/sys/kernel/slab/nf_conntrack/slab_size", "r");
+	static char buf[256 * 1024];
+	unsigned long sysfs = 0;
+	uint64_t slabinfo = 0;
+	size_t n;
+
+	if (!f)
+		skip();
+	assert_int_equal(fscanf(f, "%lu", &sysfs), 1);
+	fclose(f);
+	f = fopen("/proc/slabinfo", "r");
+	if (!f)
+		skip();
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_int_equal(ctw_slabinfo_object_size(buf, n, &slabinfo), 0);
+	assert_int_equal(sysfs, slabinfo);
+}
+
 /* What a user without root sees on this machine: slabinfo is 0400. */
 static void test_read_live(void **state)
 {
@@ -258,6 +320,8 @@ int main(void)
 		cmocka_unit_test(test_slabinfo_respects_len),
 		cmocka_unit_test(test_meminfo),
 		cmocka_unit_test(test_meminfo_broken),
+		cmocka_unit_test(test_read_sysfs_slab_size),
+		cmocka_unit_test(test_sysfs_slab_size_is_slabinfo_objsize),
 		cmocka_unit_test(test_table_bytes),
 		cmocka_unit_test(test_compute),
 		cmocka_unit_test(test_read_host),
