@@ -72,6 +72,7 @@ static void *lazy_symbol(const char *name)
 	X(sd_event_source *, sd_event_source_unref, (sd_event_source *s), (s), NULL) \
 	X(sd_event_source *, sd_event_source_disable_unref, (sd_event_source *s), (s), NULL) \
 	X(int, sd_event_source_set_enabled, (sd_event_source *s, int enabled), (s, enabled), -EOPNOTSUPP) \
+	X(int, sd_event_source_get_enabled, (sd_event_source *s, int *enabled), (s, enabled), -EOPNOTSUPP) \
 	X(int, sd_event_source_set_io_fd_own, (sd_event_source *s, int own), (s, own), -EOPNOTSUPP) \
 	X(int, sd_event_source_set_time_relative, (sd_event_source *s, uint64_t usec), (s, usec), -EOPNOTSUPP) \
 	X(int, sd_event_source_set_ratelimit, (sd_event_source *s, uint64_t interval_usec, unsigned burst), \
