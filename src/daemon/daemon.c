@@ -14,6 +14,9 @@
 #include <systemd/sd-daemon.h>
 
 #include "base/log.h"
+#include "daemon/daemon_kmsg.h"
+#include "daemon/daemon_round.h"
+#include "daemon/daemon_status.h"
 #include "kernel/memory.h"
 
 static void say(struct ctw_daemon *d, enum ctw_event kind, const char *reason, const char *fmt, ...)
@@ -120,6 +123,12 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
+/* Events in a namespace project a full table (or were lost): act now. */
+static void on_watcher_pressure(struct ctw_watcher *w, uint64_t now_us, void *userdata)
+{
+	ctw_daemon_poll_round(userdata, now_us);
+}
+
 static void reload(struct ctw_daemon *d)
 {
 	struct ctw_config fresh;
@@ -132,7 +141,7 @@ static void reload(struct ctw_daemon *d)
 		say(d, CTW_EV_RELOAD_FAILED, err, "reload failed, keeping the running configuration: %s", err);
 	} else {
 		d->cfg = fresh;
-		ctw_poller_set_timeouts(&d->poller, &d->cfg);
+		ctw_poller_set_config(&d->poller, &d->cfg);
 		read_memory_facts(d);
 		sd_event_source_set_time_relative(d->poll_timer, d->cfg.poll_interval_us);
 		say(d, CTW_EV_RELOADED, NULL, "configuration reloaded from %s (mode %s, poll every %" PRIu64 " ms)",
@@ -179,7 +188,7 @@ int ctw_daemon_run(struct ctw_daemon *d)
 	r = ctw_daemon_watch_kmsg(d);
 	if (r < 0)
 		return r;
-	r = ctw_daemon_watch_events(d);
+	r = ctw_poller_attach(&d->poller, d->event, on_watcher_pressure, d);
 	if (r < 0)
 		return r;
 
@@ -195,7 +204,6 @@ int ctw_daemon_run(struct ctw_daemon *d)
 
 void ctw_daemon_fini(struct ctw_daemon *d)
 {
-	ctw_daemon_events_fini(d);
 	d->kmsg_source = sd_event_source_unref(d->kmsg_source);
 	d->poll_timer = sd_event_source_unref(d->poll_timer);
 	d->event = sd_event_unref(d->event);

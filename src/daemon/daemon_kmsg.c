@@ -1,7 +1,7 @@
 /* The daemon's kernel-log watch: /dev/kmsg opened at its end, so only new
  * records count. A table-full record is a CRITICAL journal entry naming the
  * netns, and the policy is evaluated at once instead of at the next poll. */
-#include "daemon/daemon.h"
+#include "daemon/daemon_kmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 
 #include "kernel/kmsg.h"
 #include "base/log.h"
+#include "daemon/daemon_round.h"
 
 /* Per wakeup: how many records mention each netns (bursts come in tens). */
 struct kmsg_burst {
@@ -45,11 +46,11 @@ static const char *netns_name(struct ctw_daemon *d, uint64_t inode, char *buf, s
 	if (inode == 0)
 		return "the initial netns";
 	for (int attempt = 0; attempt < 2; attempt++) {
-		for (unsigned i = 0; i < d->poller.n_watch; i++) {
-			if (d->poller.watch[i].ref.inode == inode) {
-				snprintf(buf, len, "%s", d->poller.watch[i].ref.name);
-				return buf;
-			}
+		const struct ctw_watcher *w = ctw_poller_find(&d->poller, inode);
+
+		if (w) {
+			snprintf(buf, len, "%s", w->ref.name);
+			return buf;
 		}
 		/* A netns made since the last scan: look again once. */
 		sd_event_now(d->event, CLOCK_MONOTONIC, &now);
@@ -62,7 +63,7 @@ static void report_burst(struct ctw_daemon *d, const struct kmsg_burst *b)
 {
 	char name[CTW_NETNS_NAME_MAX + 8], top[256];
 
-	ctw_daemon_top_line(d, top, sizeof(top));
+	ctw_watcher_top_line(ctw_poller_own(&d->poller), top, sizeof(top));
 	for (unsigned i = 0; i < b->n; i++) {
 		struct ctw_journal_entry e;
 

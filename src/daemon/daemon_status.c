@@ -1,6 +1,6 @@
 /* What the daemon believes, published to runtime_dir/status.json for
  * `ctwarden status` and the integration tests. */
-#include "daemon/daemon.h"
+#include "daemon/daemon_status.h"
 
 #include <errno.h>
 #include <string.h>
@@ -24,6 +24,45 @@ static uint64_t realtime_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+static void fill_top(const struct ctw_top *top, enum ctw_top_view v, struct ctw_status_top *out)
+{
+	struct ctw_top_row rows[CTW_STATUS_TOP_N];
+	unsigned n = ctw_top_list(top, v, rows, CTW_STATUS_TOP_N);
+
+	out->n = 0;
+	for (unsigned i = 0; i < n; i++)
+		ctw_status_top_add(out, rows[i].key, rows[i].count, rows[i].percent);
+}
+
+/* Events, rates, time to full and top talkers of one watcher. */
+static void fill_events(const struct ctw_watcher *w, uint64_t max, struct ctw_status *st)
+{
+	struct ctw_watcher_summary s;
+
+	ctw_watcher_summary(w, max, &s);
+	st->have_events = s.have_events;
+	st->have_rates = s.have_rates;
+	st->have_time_to_full = s.have_events && s.have_time_to_full;
+	if (!s.have_events)
+		return;
+	st->events_new = s.events.new;
+	st->events_destroy = s.events.destroy;
+	st->events_overruns = s.events.overruns;
+	st->receive_buffer_bytes = s.events.rcvbuf;
+	st->events_count = s.events_count;
+	if (s.have_rates) {
+		st->new_per_s = s.new_per_s;
+		st->destroy_per_s = s.destroy_per_s;
+		st->growth_per_s = s.growth_per_s;
+		st->time_to_full_s = s.time_to_full_s;
+	}
+	if (w->top_ready) {
+		fill_top(&w->top, CTW_TOP_SOURCE, &st->top_sources);
+		fill_top(&w->top, CTW_TOP_DESTINATION, &st->top_destinations);
+		fill_top(&w->top, CTW_TOP_DPORT, &st->top_ports);
+	}
+}
+
 void ctw_daemon_status_init(struct ctw_daemon *d)
 {
 	ctw_status_init(&d->status_file, getpid(), realtime_us());
@@ -40,8 +79,12 @@ void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, u
 	struct ctw_status *st = &d->status_file;
 	int r;
 
+	struct ctw_watcher *own = ctw_poller_own(&d->poller);
+	struct ctw_event_counts seen = {
+		.new = st->events_new, .destroy = st->events_destroy, .overruns = st->events_overruns,
+	};
 	bool moved = p->count != st->count || p->max != st->max || d->drops_total != st->drops ||
-		     ctw_daemon_events_moved(d, st);
+		     ctw_watcher_events_moved(own, &seen);
 
 	if (!d->status_dirty && d->status_written_us &&
 	    now_us - d->status_written_us < (moved ? STATUS_MIN_INTERVAL_US : STATUS_IDLE_INTERVAL_US))
@@ -55,12 +98,12 @@ void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, u
 	st->max = p->max;
 	st->buckets = p->have_buckets ? p->buckets : 0;
 	if (p->fullest) {
-		snprintf(st->fullest_netns, sizeof(st->fullest_netns), "%s", p->fullest->name);
-		st->fullest_inode = p->fullest->inode;
+		snprintf(st->fullest_netns, sizeof(st->fullest_netns), "%s", p->fullest->ref.name);
+		st->fullest_inode = p->fullest->ref.inode;
 	}
 	st->netns_watched = p->n_netns;
 	st->drops = d->drops_total;
-	ctw_daemon_status_fill_events(d, st);
+	fill_events(own, p->max, st);
 
 	r = ctw_status_write(d->cfg.runtime_dir, st);
 	if (r < 0 && !d->status_failing)
