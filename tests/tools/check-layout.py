@@ -47,11 +47,20 @@ defined, used = {}, {}
 objs = []
 for d, _, fs in os.walk(os.path.join(builddir, 'src')):
     objs += [os.path.join(d, f) for f in fs if f.endswith('.o')]
+# Only objects whose source still exists (a build dir may hold stale ones).
+def source_of(o):
+    rel = os.path.relpath(o, os.path.join(builddir, 'src'))
+    base = os.path.basename(rel)
+    for prefix in ('ctwarden-', 'libctwarden_a-'):
+        if base.startswith(prefix):
+            base = base[len(prefix):]
+    return os.path.join(src, os.path.dirname(rel), base[:-2] + '.c')
+objs = [o for o in objs if os.path.exists(source_of(o))]
 if not objs:
     problems.append(f"no objects under {builddir}/src: build first")
 for o in objs:
     rel = os.path.relpath(o, os.path.join(builddir, 'src'))
-    u = re.sub(r'^(.*?/)?(ctwarden-)?', r'\1', unit(rel))   # automake may prefix program objects
+    u = unit(os.path.relpath(source_of(o), src))
     out = subprocess.run(['nm', '-P', o], capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
         parts = line.split()
