@@ -14,6 +14,10 @@
 #define CTW_CONF_PATH_MAX 256
 
 enum ctw_mode { CTW_MODE_ENFORCE, CTW_MODE_ADVISE };
+/* Which namespaces get a conntrack event socket. */
+enum ctw_events_scope { CTW_EVENTS_ALL, CTW_EVENTS_OWN, CTW_EVENTS_NONE };
+
+#define CTW_NETNS_DIRS_MAX 8
 
 struct ctw_config {
 	/* [daemon] */
@@ -23,6 +27,9 @@ struct ctw_config {
 	char runtime_dir[CTW_CONF_PATH_MAX];
 	uint64_t alert_reminder_us;  /* how often a still-active alert is repeated */
 	bool all_netns;              /* watch every network namespace, not only our own */
+	char netns_dirs[CTW_NETNS_DIRS_MAX][CTW_CONF_PATH_MAX]; /* where tools bind-mount namespaces */
+	unsigned n_netns_dirs;
+	enum ctw_events_scope events_scope;
 
 	/* [thresholds], percent of max (0 < x <= 100) */
 	double warn_pct;

@@ -84,7 +84,7 @@ static void journal_decision(struct ctw_daemon *d, const struct ctw_decision *de
 	if (dec->kind == CTW_DEC_ALERT_CRIT || dec->kind == CTW_DEC_ALERT_DROPS) {
 		char top[256];
 
-		ctw_watcher_top_line(ctw_poller_own(&d->poller), top, sizeof(top));
+		ctw_watcher_top_line(fullest ? fullest : ctw_poller_own(&d->poller), top, sizeof(top));
 		if (top[0] && strlen(e.message) + strlen(top) + 3 < sizeof(e.message))
 			strcat(strcat(e.message, "; "), top);
 	}
@@ -170,7 +170,7 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 	struct ctw_poll poll;
 	int r;
 
-	r = ctw_poller_read(&d->poller, now_us, &poll);
+	r = ctw_poller_read(&d->poller, now_us, false, &poll);
 	if (r < 0) {
 		if (!d->poll_failing)
 			ctw_log(LOG_ERR, "cannot read the conntrack count or max: %s; retrying", strerror(-r));

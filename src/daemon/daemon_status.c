@@ -79,12 +79,13 @@ void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, u
 	struct ctw_status *st = &d->status_file;
 	int r;
 
-	struct ctw_watcher *own = ctw_poller_own(&d->poller);
+	/* Events, rates and talkers of the namespace the policy acts on. */
+	struct ctw_watcher *pressed = p->fullest ? p->fullest : ctw_poller_own(&d->poller);
 	struct ctw_event_counts seen = {
 		.new = st->events_new, .destroy = st->events_destroy, .overruns = st->events_overruns,
 	};
 	bool moved = p->count != st->count || p->max != st->max || d->drops_total != st->drops ||
-		     ctw_watcher_events_moved(own, &seen);
+		     ctw_watcher_events_moved(pressed, &seen);
 
 	if (!d->status_dirty && d->status_written_us &&
 	    now_us - d->status_written_us < (moved ? STATUS_MIN_INTERVAL_US : STATUS_IDLE_INTERVAL_US))
@@ -103,7 +104,7 @@ void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, u
 	}
 	st->netns_watched = p->n_netns;
 	st->drops = d->drops_total;
-	fill_events(own, p->max, st);
+	fill_events(pressed, p->max, st);
 
 	r = ctw_status_write(d->cfg.runtime_dir, st);
 	if (r < 0 && !d->status_failing)

@@ -18,6 +18,8 @@
 #include "kernel/knobs.h"
 #include "policy/policy.h"
 
+struct ctw_netns_watch;
+
 struct ctw_daemon {
 	sd_event *event;
 	sd_event_source *poll_timer;
@@ -30,6 +32,8 @@ struct ctw_daemon {
 	struct ctw_knobs knobs;
 	bool live;                    /* root is "/": netlink and namespaces usable */
 	struct ctw_poller poller;     /* the global knobs and one watcher per netns */
+	struct ctw_netns_watch *netns_watch; /* inotify on namespace dirs, the sentinel */
+	uint64_t nofile_limit;        /* RLIMIT_NOFILE after raising it */
 	struct ctw_actuator actuator;
 	struct ctw_policy_state policy;
 	struct ctw_journal journal;

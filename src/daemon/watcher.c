@@ -206,19 +206,21 @@ static int on_events(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		ctw_top_halve(&w->top);
 		w->top_halved_us = now;
 	}
-	/* Lost events: the derived count is wrong until anchored on the real one. */
-	if (ctw_events_take_overrun(w->events) || pressure_projected(w, &c)) {
-		if (now - w->pressure_at_us >= CTW_WATCHER_PRESSURE_MIN_US && w->on_pressure) {
-			w->pressure_at_us = now;
-			w->on_pressure(w, now, w->ud);
-		}
-	}
 	/* A partial batch: let more events gather for a moment instead of
 	 * waking per event (the cost per event drops several fold). */
 	if (n > 0 && (unsigned)n < w->opts.event_batch) {
 		sd_event_source_set_enabled(w->events_source, SD_EVENT_OFF);
 		sd_event_source_set_time_relative(w->events_resume, CTW_EVENTS_COALESCE_US);
 		sd_event_source_set_enabled(w->events_resume, SD_EVENT_ONESHOT);
+	}
+	/* Lost events: the derived count is wrong until anchored on the real one. */
+	if (ctw_events_take_overrun(w->events) || pressure_projected(w, &c)) {
+		if (now - w->pressure_at_us >= CTW_WATCHER_PRESSURE_MIN_US && w->on_pressure) {
+			w->pressure_at_us = now;
+			w->poll_now = true;
+			/* Last: the owner may close this watcher (a rescan in its round). */
+			w->on_pressure(w, now, w->ud);
+		}
 	}
 	return 0;
 }

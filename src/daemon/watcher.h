@@ -98,6 +98,8 @@ struct ctw_watcher {
 	ctw_watcher_pressure_fn on_pressure;
 	void *ud;
 
+	uint64_t next_poll_us;       /* its own schedule (policy/poll_schedule.h) */
+	bool poll_now;               /* events saw pressure: read it at the next round */
 	bool seen;                   /* found by the last discovery */
 };
 
