@@ -22,6 +22,7 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* The config's part of the options (the shared batch and per-watcher flags stay). */
 static void opts_from_config(struct ctw_watcher_opts *o, const struct ctw_config *c)
 {
 	o->rcvbuf = c->receive_buffer_bytes;
@@ -344,6 +345,9 @@ int ctw_poller_open(struct ctw_poller *p, const struct ctw_knobs *k, bool live, 
 	opts_from_config(&p->opts, c);
 	for (int i = 0; i < CTW_KNOB__COUNT; i++)
 		p->fd[i] = -1;
+	r = ctw_events_batch_new(&p->opts.batch);
+	if (r < 0)
+		return r;
 	r = grow((void **)&p->watch, &p->cap_watch, 1, sizeof(*p->watch));
 	if (r < 0)
 		return r;
@@ -398,12 +402,17 @@ int ctw_poller_attach(struct ctw_poller *p, sd_event *loop, ctw_watcher_pressure
 
 /* ---- polls ------------------------------------------------------------- */
 
+/* The drop counters move only when a table is full. Our own namespace's are
+ * read at least every CTW_IDLE_COUNTERS_US; another namespace's only near
+ * its limit (usage >= low_water), on its first poll (the baseline), and when
+ * its events or a table-full kernel message called for it: hundreds of idle
+ * namespaces then cost no netlink round trips. */
 static bool counters_due(const struct ctw_poller *p, const struct ctw_watcher *w, uint64_t max,
-			 uint64_t now_us)
+			 uint64_t now_us, bool urgent)
 {
-	if (now_us - w->counters_at_us >= CTW_IDLE_COUNTERS_US)
+	if (urgent || !w->have_prev || max == 0 || 100.0 * (double)w->count >= p->cfg->low_water_pct * (double)max)
 		return true;
-	return max == 0 || 100.0 * (double)w->count >= p->cfg->low_water_pct * (double)max;
+	return w->opts.own && now_us - w->counters_at_us >= CTW_IDLE_COUNTERS_US;
 }
 
 /* Which namespace the policy acts on: one that will be full within the
@@ -421,14 +430,15 @@ static bool more_pressed(const struct ctw_watcher_summary *a, const struct ctw_w
 	return a->count > b->count;
 }
 
-static void poll_watcher(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now_us, struct ctw_poll *out)
+static void poll_watcher(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now_us, bool urgent,
+			 struct ctw_poll *out)
 {
 	int r = ctw_watcher_read_count(w, now_us);
 
 	if (r < 0)
 		return;   /* a netns going away: the next rescan drops it */
 	ctw_watcher_anchor(w, out->max);
-	r = ctw_watcher_read_counters(w, now_us, counters_due(p, w, out->max, now_us), &out->drops,
+	r = ctw_watcher_read_counters(w, now_us, counters_due(p, w, out->max, now_us, urgent), &out->drops,
 				      &out->early_drops);
 	if (r == 0 || r == -EAGAIN)
 		out->have_counters = true;
@@ -466,12 +476,12 @@ int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ct
 
 		if (i == 0) {
 			ctw_watcher_anchor(w, out->max);
-			r = ctw_watcher_read_counters(w, now_us, counters_due(p, w, out->max, now_us), &out->drops,
-						      &out->early_drops);
+			r = ctw_watcher_read_counters(w, now_us, counters_due(p, w, out->max, now_us, w->poll_now),
+						      &out->drops, &out->early_drops);
 			if (r == 0 || r == -EAGAIN)
 				out->have_counters = true;
 		} else if (force || w->poll_now || now_us >= w->next_poll_us) {
-			poll_watcher(p, w, now_us, out);
+			poll_watcher(p, w, now_us, w->poll_now, out);
 		}
 		w->poll_now = false;
 		ctw_watcher_summary(w, out->max, &s);
@@ -502,6 +512,8 @@ void ctw_poller_close(struct ctw_poller *p)
 		ctw_watcher_close(p->watch[i]);
 	free(p->watch);
 	free(p->bad);
+	ctw_events_batch_free(p->opts.batch);
+	p->opts.batch = NULL;
 	p->watch = NULL;
 	p->bad = NULL;
 	p->n_watch = p->n_bad = 0;

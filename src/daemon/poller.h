@@ -21,8 +21,10 @@
 #include "kernel/knobs.h"
 #include "kernel/netns.h"
 
-/* The safety-net scan for new namespaces. */
-#define CTW_NETNS_RESCAN_US (5ULL * 1000 * 1000)
+/* The safety-net scan for new namespaces: inotify and the sentinel find
+ * them sooner, so this only catches what both missed (and forgets
+ * namespaces whose last process exited). */
+#define CTW_NETNS_RESCAN_US (30ULL * 1000 * 1000)
 /* Scans triggered by unaccounted growth are at least this far apart. */
 #define CTW_NETNS_TRIGGER_MIN_US (200ULL * 1000)
 /* Unaccounted conntrack objects (all namespaces minus the watched ones) may

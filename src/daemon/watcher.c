@@ -37,7 +37,7 @@ static int open_here(void *userdata)
 			 w->opts.own ? "; using /proc/net/stat/nf_conntrack" : "; drops are not counted there");
 	}
 	if (w->opts.events) {
-		r = ctw_events_open(&w->events, w->opts.rcvbuf, w->opts.rcvbuf_max);
+		r = ctw_events_open_shared(&w->events, w->opts.rcvbuf, w->opts.rcvbuf_max, w->opts.batch);
 		if (r < 0) {
 			w->events = NULL;
 			snprintf(ctx->note, ctx->notelen, "cannot subscribe to conntrack events: %s; polls only",

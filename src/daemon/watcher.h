@@ -52,6 +52,7 @@ struct ctw_watcher_opts {
 	bool events;                 /* subscribe to NEW/DESTROY events in it */
 	uint64_t rcvbuf, rcvbuf_max; /* event socket buffer, and how far it may grow */
 	unsigned event_batch;        /* events handled per wakeup */
+	struct ctw_events_batch *batch; /* receive area shared by all watchers (NULL: own) */
 	double high_water_pct;       /* pressure thresholds for the event path */
 	uint64_t horizon_us;
 };

@@ -174,8 +174,12 @@ int ctw_netns_scan(const char *proc_dir, const char *const *dirs, size_t ndirs, 
 		memset(&ref, 0, sizeof(ref));
 		snprintf(ref.path, sizeof(ref.path), "%s/%ld/ns/net", proc_dir, pid);
 		if (stat(ref.path, &st) < 0) {
-			/* Kernel threads and exited processes have none; anything else is worth saying. */
-			if (errno != ENOENT && errno != ESRCH && failed) {
+			/* Kernel threads and exited processes have none. A process
+			 * we may not examine (EACCES: another user namespace's, such
+			 * as a sandbox's init) tells nothing, not even whether its
+			 * namespace is one we watch; a filling one still shows in
+			 * the global object count. Anything else is worth saying. */
+			if (errno != ENOENT && errno != ESRCH && errno != EACCES && errno != EPERM && failed) {
 				char name[CTW_NETNS_NAME_MAX];
 
 				snprintf(name, sizeof(name), "pid %ld", pid);
