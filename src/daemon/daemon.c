@@ -120,6 +120,8 @@ int ctw_daemon_init(struct ctw_daemon *d, const char *config_path, bool config_e
 	}
 	raise_nofile(d);
 	r = ctw_poller_open(&d->poller, &d->knobs, d->live, &d->cfg);
+	if (r == 0)
+		d->poller.fd_limit = d->nofile_limit == UINT64_MAX ? 0 : d->nofile_limit;
 	if (r < 0) {
 		ctw_log(LOG_ERR, "cannot open %s: %s", ctw_knob_path(&d->knobs, CTW_KNOB_COUNT), strerror(-r));
 		return r;

@@ -59,8 +59,13 @@ static void fill_snapshot(const struct ctw_daemon *d, const struct ctw_poll *p, 
 	 * netns the events give it sooner and sharper. */
 	s->have_growth = true;
 	s->growth_per_s = p->growth_per_s;
-	memcpy(s->have_timeout, p->have_timeout, sizeof(s->have_timeout));
-	memcpy(s->timeout_s, p->timeout_s, sizeof(s->timeout_s));
+	/* Timeouts are per namespace, and the ones read (and written) are our
+	 * own: shortening them cannot help another namespace that is full, so
+	 * the policy sees them only when the pressure is in ours. */
+	if (p->fullest == ctw_poller_own(&d->poller)) {
+		memcpy(s->have_timeout, p->have_timeout, sizeof(s->have_timeout));
+		memcpy(s->timeout_s, p->timeout_s, sizeof(s->timeout_s));
+	}
 }
 
 static void journal_decision(struct ctw_daemon *d, const struct ctw_decision *dec,

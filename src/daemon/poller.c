@@ -154,6 +154,10 @@ static int add_watcher(struct ctw_poller *p, struct ctw_netns_ref *ref)
 
 	if (strncmp(ref->name, "pid ", 4) == 0)
 		ctw_netns_name_pid("/proc", ref);
+	if (p->fd_limit && (uint64_t)(p->n_watch + 1) * CTW_FDS_PER_WATCHER + CTW_FD_RESERVE > p->fd_limit) {
+		r = -EMFILE;
+		goto bad;
+	}
 	r = grow((void **)&p->watch, &p->cap_watch, p->n_watch + 1, sizeof(*p->watch));
 	if (r < 0)
 		goto bad;

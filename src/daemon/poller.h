@@ -21,6 +21,13 @@
 #include "kernel/knobs.h"
 #include "kernel/netns.h"
 
+/* Descriptors kept free for everything but watchers (status file, state
+ * file, netlink dumps, inotify, setns): past this the next namespace is
+ * unwatchable (EMFILE) rather than the daemon starved. */
+#define CTW_FD_RESERVE 64
+/* Descriptors one watcher holds: count file, statistics and event sockets. */
+#define CTW_FDS_PER_WATCHER 3
+
 /* The safety-net scan for new namespaces: inotify and the sentinel find
  * them sooner, so this only catches what both missed (and forgets
  * namespaces whose last process exited). */
@@ -76,6 +83,7 @@ struct ctw_poller {
 	uint64_t unaccounted_base;      /* objects not in watched counts, at the last scan */
 	double fastest_rate;            /* fastest growth seen in any namespace, entries/s */
 	uint64_t max;                   /* at the last poll */
+	uint64_t fd_limit;              /* RLIMIT_NOFILE (0: unknown, no check) */
 	sd_event *loop;                 /* NULL until attached: new watchers are attached to it */
 	ctw_watcher_pressure_fn on_pressure;
 	ctw_poller_unwatchable_fn on_unwatchable;

@@ -31,6 +31,10 @@ static int open_here(void *userdata)
 		return fd;   /* no conntrack in that netns (or not permitted) */
 	w->count_fd = fd;
 	r = w->opts.netlink ? ctw_stats_nl_open(&w->nl) : 0;
+	/* Out of descriptors: half a watcher (no drops, no events) would look
+	 * watched while blind; better to say it cannot be watched. */
+	if (r == -EMFILE || r == -ENFILE)
+		return r;
 	if (r < 0) {
 		w->nl = NULL;
 		snprintf(ctx->note, ctx->notelen, "netlink statistics: %s%s", strerror(-r),
@@ -38,6 +42,8 @@ static int open_here(void *userdata)
 	}
 	if (w->opts.events) {
 		r = ctw_events_open_shared(&w->events, w->opts.rcvbuf, w->opts.rcvbuf_max, w->opts.batch);
+		if (r == -EMFILE || r == -ENFILE)
+			return r;
 		if (r < 0) {
 			w->events = NULL;
 			snprintf(ctx->note, ctx->notelen, "cannot subscribe to conntrack events: %s; polls only",
