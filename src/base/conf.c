@@ -32,6 +32,7 @@ enum key_kind {
 	KEY_PATH,
 	KEY_DIRS,
 	KEY_EVENTS,
+	KEY_OUTSIDE,
 	KEY_DURATION,
 	KEY_PERCENT,
 	KEY_COUNT,      /* uint64_t or, with is_u32, uint32_t */
@@ -69,6 +70,7 @@ static const struct key_def keys[] = {
 	{ KEY("daemon", "all_netns", KEY_BOOL, all_netns) },
 	{ KEY("daemon", "netns_dirs", KEY_DIRS, netns_dirs) },
 	{ KEY("daemon", "events", KEY_EVENTS, events_scope) },
+	{ KEY("daemon", "on_outside_change", KEY_OUTSIDE, outside_adopt) },
 	{ KEY("thresholds", "warn", KEY_PERCENT, warn_pct), PCT_RANGE(100) },
 	{ KEY("thresholds", "crit", KEY_PERCENT, crit_pct), PCT_RANGE(100) },
 	{ KEY("thresholds", "high_water", KEY_PERCENT, high_water_pct), PCT_RANGE(100) },
@@ -549,6 +551,13 @@ static int set_value(struct conf_parse *p, const struct key_def *k, size_t slot,
 		return set_path(p, name, value, field);
 	case KEY_DIRS:
 		return set_dirs(p, name, value);
+	case KEY_OUTSIDE:
+		if (strcmp(value, "yield") == 0 || strcmp(value, "adopt") == 0) {
+			p->cfg.outside_adopt = value[0] == 'a';
+			return 0;
+		}
+		conf_error(p, p->lineno, "on_outside_change = %s: must be yield or adopt", value);
+		return -EINVAL;
 	case KEY_EVENTS:
 		if (strcmp(value, "all") == 0)
 			p->cfg.events_scope = CTW_EVENTS_ALL;

@@ -30,6 +30,7 @@ struct ctw_config {
 	char netns_dirs[CTW_NETNS_DIRS_MAX][CTW_CONF_PATH_MAX]; /* where tools bind-mount namespaces */
 	unsigned n_netns_dirs;
 	enum ctw_events_scope events_scope;
+	bool outside_adopt;          /* on_outside_change = adopt (else yield) */
 
 	/* [thresholds], percent of max (0 < x <= 100) */
 	double warn_pct;

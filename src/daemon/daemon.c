@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "daemon/daemon_kmsg.h"
+#include "daemon/daemon_outside.h"
 #include "daemon/daemon_round.h"
 #include "daemon/daemon_status.h"
 #include "daemon/netns_watch.h"
@@ -186,6 +187,7 @@ static void reload(struct ctw_daemon *d)
 	} else {
 		d->cfg = fresh;
 		ctw_poller_set_config(&d->poller);
+		ctw_daemon_outside_forgive(d);
 		ctw_netns_watch_stop(d);
 		if (ctw_netns_watch_start(d) < 0)
 			ctw_log(LOG_WARNING, "cannot watch the namespace directories again; the rescan still finds them");

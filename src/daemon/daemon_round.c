@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "base/log.h"
+#include "daemon/daemon_outside.h"
 #include "daemon/daemon_status.h"
 
 static enum ctw_knob decision_knob(const struct ctw_decision *dec)
@@ -139,9 +140,13 @@ static bool carry_out(struct ctw_daemon *d, const struct ctw_decision *dec, cons
 		journal_decision(d, dec, s, fullest, false);
 		return false;
 	}
+	/* A knob set outside ctwarden is the operator's. */
+	if (!ctw_daemon_outside_allows(d, dec, decision_knob(dec)))
+		return false;
 	switch (ctw_actuator_apply(&d->actuator, decision_knob(dec), dec->old_value, dec->new_value,
 				   s->now_us, &errnum, &first_report, err, sizeof(err))) {
 	case CTW_APPLY_DONE:
+		ctw_daemon_outside_wrote(d, decision_knob(dec), dec->new_value);
 		journal_decision(d, dec, s, fullest, true);
 		return true;
 	case CTW_APPLY_FAILED:
@@ -184,6 +189,7 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 	}
 	d->poll_failing = false;
 	d->drops_total += poll.drops;
+	ctw_daemon_outside_observe(d, &poll);
 	fill_snapshot(d, &poll, now_us, &snap);
 
 	ctw_policy_observe(&d->policy, &d->cfg, &snap);

@@ -16,6 +16,7 @@
 #include "daemon/poller.h"
 #include "daemon/status.h"
 #include "kernel/knobs.h"
+#include "policy/outside.h"
 #include "policy/policy.h"
 
 struct ctw_netns_watch;
@@ -43,6 +44,9 @@ struct ctw_daemon {
 	bool poll_failing;            /* the last poll failed (said once) */
 	uint64_t drops_total;         /* drops seen since start, for STATUS */
 	char status[512];             /* last STATUS= sent */
+
+	struct ctw_knob_claim claims[CTW_KNOB__COUNT]; /* outside changes (daemon_outside.c) */
+	uint64_t yield_said[CTW_KNOB__COUNT];          /* the held-back value last said, per knob */
 
 	struct ctw_status status_file;/* what `ctwarden status` reads */
 	bool status_dirty;            /* a decision since the last write */

@@ -641,8 +641,8 @@ static void test_sample_config(void **state)
 	assert_int_equal(ctw_config_parse_buffer("sample", text, used, &c, err, sizeof(err)), 0);
 	memcpy(d.source, c.source, sizeof(d.source));
 	assert_memory_equal(&c, &d, sizeof(c));
-	/* 22 fixed keys plus one floor per timeout, plus shorten. */
-	assert_int_equal(keys, 23 + CTW_TO__COUNT);
+	/* 23 fixed keys plus one floor per timeout, plus shorten. */
+	assert_int_equal(keys, 24 + CTW_TO__COUNT);
 }
 
 /* Where namespaces are bind-mounted, and which get event sockets. */
@@ -651,6 +651,7 @@ static void test_netns_keys(void **state)
 	static const char good[] = "[daemon]\nnetns_dirs = /run/netns  /srv/ns\nevents = own\n";
 	static const char *const bad[][2] = {
 		{ "[daemon]\nevents = some\n", "x.conf:2: events = some: must be all, own or none" },
+		{ "[daemon]\non_outside_change = fight\n", "x.conf:2: on_outside_change = fight: must be yield or adopt" },
 		{ "[daemon]\nnetns_dirs = run/netns\n", "x.conf:2: netns_dirs = run/netns: must be an absolute path" },
 		{ "[daemon]\nnetns_dirs = /a /b /c /d /e /f /g /h /i\n", "x.conf:2: netns_dirs: at most 8 directories" },
 		{ "[daemon]\nnetns_dirs = /a/../etc\n", "x.conf:2: netns_dirs = /a/../etc: '..' is not allowed in the path" },
