@@ -84,10 +84,12 @@ void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, u
 	struct ctw_event_counts seen = {
 		.new = st->events_new, .destroy = st->events_destroy, .overruns = st->events_overruns,
 	};
+	/* A namespace found or gone is news: written at once, like a decision. */
+	bool news = d->status_dirty || p->n_netns != st->netns_watched;
 	bool moved = p->count != st->count || p->max != st->max || d->drops_total != st->drops ||
 		     ctw_watcher_events_moved(pressed, &seen);
 
-	if (!d->status_dirty && d->status_written_us &&
+	if (!news && d->status_written_us &&
 	    now_us - d->status_written_us < (moved ? STATUS_MIN_INTERVAL_US : STATUS_IDLE_INTERVAL_US))
 		return;
 	st->updated_at_us = realtime_us();

@@ -118,7 +118,11 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 	if (!ev->len || ev->name[0] == '.')
 		return 0;
 	if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+		unsigned before = d->poller.n_watch;
+
 		ctw_poller_forget_file(&d->poller, w->dir, ev->name);
+		if (d->poller.n_watch != before)
+			ctw_daemon_poll_round(d, now_us(d));   /* status says so at once */
 		return 0;
 	}
 	if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
