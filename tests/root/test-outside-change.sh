@@ -65,8 +65,12 @@ log=$(cat "$CTW_TMP/daemon.log")
 echo "$log" | grep -E 'outside_change|action_yielded|max_lowered' || true
 assert_eq "the operator's value stays" "$OPERATOR_MAX" "$now"
 assert_eq "the outside change is one journal entry" 1 "$(grep -c 'CTWARDEN_EVENT=outside_change' "$CTW_TMP/daemon.log")"
-assert_contains "it names knob, expected and found" "$log" "net.netfilter.nf_conntrack_max changed outside ctwarden: expected $raised, found $OPERATOR_MAX"
-assert_not_contains "max is never lowered from the operator's value" "$log" "CTWARDEN_EVENT=max_lowered"
+change=$(grep 'CTWARDEN_EVENT=outside_change' "$CTW_TMP/daemon.log")
+assert_contains "it names knob, expected and found" "$change" "net.netfilter.nf_conntrack_max changed outside ctwarden: expected "
+assert_contains "it names the value found" "$change" ", found $OPERATOR_MAX;"
+after_change=$(sed -n '/CTWARDEN_EVENT=outside_change/,$p' "$CTW_TMP/daemon.log")
+assert_not_contains "max is never lowered from the operator's value" "$after_change" "CTWARDEN_EVENT=max_lowered"
+assert_contains "the lowering the policy wanted is said, not done" "$after_change" "CTWARDEN_EVENT=action_yielded"
 
 # restore keeps the operator's decision.
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true
