@@ -205,9 +205,6 @@ static void print_namespaces(FILE *out, const struct ctw_status *st)
 		return;  /* an older daemon: the netns line above says it all */
 	fprintf(out, "\nNamespaces: watched %u, unwatchable %u, %" PRIu64 " entries in all\n", st->netns_watched,
 		st->netns_unwatchable, st->netns_total_entries);
-	if (st->netns_unwatchable > 0)
-		fprintf(out, "  %u namespace(s) could not be watched: see journalctl -u ctwarden\n",
-			st->netns_unwatchable);
 	if (st->pressure_netns[0] || st->pressure_inode) {
 		char name[NETNS_NAME_COLS + 1];
 
