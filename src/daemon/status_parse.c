@@ -338,7 +338,7 @@ static int get_name(struct parse *p, struct json_object *o, const char *where, c
 		ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is longer than %zu bytes", where, key, size - 1);
 		return -1;
 	}
-	if (!ctw_status_name_ok(s)) {
+	if (strlen(s) != (size_t)json_object_get_string_len(v) || !ctw_status_name_ok(s)) {  /* "\u0000" */
 		ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is not UTF-8 text without control characters",
 				   where, key);
 		return -1;

@@ -783,6 +783,8 @@ static void test_namespaces_are_read_strictly(void **state)
 	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
 		       "\"list\":[" NS_ENTRY("a\xff", 1) "]}}", "\"name\" is not UTF-8");
 	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
+		       "\"list\":[" NS_ENTRY("a\\u0000b", 1) "]}}", "\"name\" is not UTF-8");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
 		       "\"list\":[" NS_ENTRY("0123456789012345678901234567890123456789012345678901234567890123", 1)
 		       "]}}", "\"name\" is longer than 63 bytes");
 	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
