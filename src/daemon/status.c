@@ -35,6 +35,79 @@ void ctw_status_copy_str(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+/* The length of the UTF-8 character at s (1-4) with its code point, or 0 when
+ * the bytes there are not one (overlong, surrogate, beyond U+10FFFF, cut). */
+static size_t utf8_char(const unsigned char *s, uint32_t *cp)
+{
+	size_t n;
+	uint32_t c = s[0], min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, c &= 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, c &= 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;  /* also stops at the terminating NUL */
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+static bool is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+bool ctw_status_name_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+
+	while (*p) {
+		size_t n = utf8_char(p, &cp);
+
+		if (n == 0 || is_control(cp))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+void ctw_status_copy_name(char *dst, size_t size, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t len = 0;
+	uint32_t cp;
+
+	while (*p) {
+		size_t n = utf8_char(p, &cp);
+		bool ok = n > 0 && !is_control(cp);
+		size_t out = ok ? n : 1;
+
+		if (len + out > size - 1)
+			break;
+		if (ok)
+			memcpy(dst + len, p, n);
+		else
+			dst[len] = '?';
+		len += out;
+		p += n > 0 ? n : 1;
+	}
+	dst[len] = '\0';
+}
+
 /* ---- the model ---------------------------------------------------------- */
 
 void ctw_status_init(struct ctw_status *st, pid_t pid, uint64_t started_at_us)
@@ -97,6 +170,39 @@ void ctw_status_top_add(struct ctw_status_top *top, const char *key, uint64_t co
 	ctw_status_copy_str(t->key, sizeof(t->key), key);
 	t->count = count;
 	t->percent = percent;
+}
+
+void ctw_status_netns_clear(struct ctw_status *st)
+{
+	memset(st->netns, 0, sizeof(st->netns));
+	st->n_netns = 0;
+}
+
+void ctw_status_netns_add(struct ctw_status *st, const struct ctw_status_netns *n)
+{
+	struct ctw_status_netns copy = *n;  /* n may be one of the list's own */
+	char raw[sizeof(n->name) + 1];      /* terminated even if n->name is not */
+	unsigned at = st->n_netns;
+
+	memcpy(raw, n->name, sizeof(n->name));
+	raw[sizeof(n->name)] = '\0';
+	ctw_status_copy_name(copy.name, sizeof(copy.name), raw);
+	/* After every one at least as full: equal counts keep their order. */
+	while (at > 0 && st->netns[at - 1].count < copy.count)
+		at--;
+	if (at >= CTW_STATUS_NETNS_MAX)
+		return;  /* full, and this one is the smallest */
+	if (st->n_netns == CTW_STATUS_NETNS_MAX)
+		st->n_netns--;  /* the smallest goes */
+	memmove(&st->netns[at + 1], &st->netns[at], (st->n_netns - at) * sizeof(st->netns[0]));
+	st->netns[at] = copy;
+	st->n_netns++;
+}
+
+void ctw_status_set_pressure(struct ctw_status *st, const char *name, uint64_t inode)
+{
+	ctw_status_copy_name(st->pressure_netns, sizeof(st->pressure_netns), name ? name : "");
+	st->pressure_inode = inode;
 }
 
 const char *ctw_status_mode_name(enum ctw_mode mode)

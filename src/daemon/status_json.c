@@ -129,6 +129,89 @@ static struct json_object *events_json(const struct ctw_status *st)
 	return o;
 }
 
+/* A namespace name as the reader accepts it (the model's are clean already,
+ * unless set by hand). */
+static struct json_object *name_or_null(const char *s)
+{
+	char clean[CTW_NETNS_NAME_MAX];
+
+	ctw_status_copy_name(clean, sizeof(clean), s);
+	return str_or_null(clean);
+}
+
+static struct json_object *netns_entry_json(const struct ctw_status *st, const struct ctw_status_netns *n)
+{
+	struct json_object *o = json_object_new_object(), *rates, *ev = NULL;
+
+	if (!o)
+		return NULL;
+	rates = json_object_new_object();
+	if (n->have_events)
+		ev = json_object_new_object();
+	if (!rates || (n->have_events && !ev)) {
+		json_object_put(rates);
+		json_object_put(ev);
+		json_object_put(o);
+		return NULL;
+	}
+	add(o, "name", name_or_null(n->name));
+	add(o, "inode", u64_or_null(n->inode != 0, n->inode));
+	add(o, "entries", json_object_new_uint64(n->count));
+	add(o, "usage_percent", fixed(st->max != 0, st->max ? 100.0 * (double)n->count / (double)st->max : 0, 1));
+	add(rates, "new_per_s", fixed(n->have_rates, n->new_per_s, 1));
+	add(rates, "destroy_per_s", fixed(n->have_rates, n->destroy_per_s, 1));
+	add(rates, "growth_per_s", fixed(n->have_rates, n->growth_per_s, 1));
+	add(o, "rates", rates);
+	add(o, "time_to_full_s", fixed(n->have_time_to_full, n->time_to_full_s, 1));
+	add(o, "drops", json_object_new_uint64(n->drops));
+	add(o, "early_drops", json_object_new_uint64(n->early_drops));
+	if (ev) {
+		add(ev, "new", json_object_new_uint64(n->events_new));
+		add(ev, "destroy", json_object_new_uint64(n->events_destroy));
+		add(ev, "overruns", json_object_new_uint64(n->events_overruns));
+	}
+	add(o, "events", ev);
+	return o;
+}
+
+/* "namespaces": the totals, the one under pressure and the fullest few. */
+static struct json_object *namespaces_json(const struct ctw_status *st)
+{
+	unsigned n = st->n_netns < CTW_STATUS_NETNS_MAX ? st->n_netns : CTW_STATUS_NETNS_MAX;
+	struct json_object *o = json_object_new_object(), *a, *pressure = NULL;
+
+	if (!o)
+		return NULL;
+	a = json_object_new_array();
+	if (st->pressure_netns[0] || st->pressure_inode)
+		pressure = json_object_new_object();
+	if (!a || ((st->pressure_netns[0] || st->pressure_inode) && !pressure)) {
+		json_object_put(a);
+		json_object_put(o);
+		return NULL;
+	}
+	add(o, "watched", json_object_new_uint64(st->netns_watched));
+	add(o, "unwatchable", json_object_new_uint64(st->netns_unwatchable));
+	add(o, "total_entries", json_object_new_uint64(st->netns_total_entries));
+	add(o, "listed", json_object_new_uint64(n));
+	if (pressure) {
+		add(pressure, "name", name_or_null(st->pressure_netns));
+		add(pressure, "inode", u64_or_null(st->pressure_inode != 0, st->pressure_inode));
+	}
+	add(o, "pressure", pressure);
+	add(o, "list", a);
+	for (unsigned i = 0; i < n; i++) {
+		struct json_object *e = netns_entry_json(st, &st->netns[i]);
+
+		if (!e || json_object_array_add(a, e) < 0) {
+			json_object_put(e);
+			json_object_put(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
 /* Containers must exist; a NULL one means an allocation failed. */
 static bool add_container(struct json_object *root, const char *key, struct json_object *v)
 {
@@ -169,7 +252,8 @@ struct json_object *ctw_status_to_json(const struct ctw_status *st)
 	ok = add_container(root, "top", top) &&
 	     add_container(top, "sources", top_json(&st->top_sources)) &&
 	     add_container(top, "destinations", top_json(&st->top_destinations)) &&
-	     add_container(top, "ports", top_json(&st->top_ports));
+	     add_container(top, "ports", top_json(&st->top_ports)) &&
+	     add_container(root, "namespaces", namespaces_json(st));
 	if (!ok) {
 		json_object_put(root);
 		return NULL;
