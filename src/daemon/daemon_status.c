@@ -63,6 +63,42 @@ static void fill_events(const struct ctw_watcher *w, uint64_t max, struct ctw_st
 	}
 }
 
+/* Every watched namespace, fullest first (the model keeps the fullest ones). */
+static void fill_namespaces(struct ctw_daemon *d, const struct ctw_poll *p, struct ctw_status *st)
+{
+	st->netns_unwatchable = p->n_unwatchable;
+	st->netns_total_entries = p->total_count;
+	ctw_status_netns_clear(st);
+	for (unsigned i = 0; i < d->poller.n_watch; i++) {
+		const struct ctw_watcher *w = d->poller.watch[i];
+		struct ctw_watcher_summary s;
+		struct ctw_status_netns n;
+
+		ctw_watcher_summary(w, p->max, &s);
+		memset(&n, 0, sizeof(n));
+		snprintf(n.name, sizeof(n.name), "%s", w->ref.name);
+		n.inode = w->ref.inode;
+		n.count = s.count;
+		n.have_rates = s.have_rates;
+		n.new_per_s = s.new_per_s;
+		n.destroy_per_s = s.destroy_per_s;
+		n.growth_per_s = s.growth_per_s;
+		n.have_time_to_full = s.have_time_to_full;
+		n.time_to_full_s = s.time_to_full_s;
+		n.drops = s.drops;
+		n.early_drops = s.early_drops;
+		n.have_events = s.have_events;
+		n.events_new = s.events.new;
+		n.events_destroy = s.events.destroy;
+		n.events_overruns = s.events.overruns;
+		ctw_status_netns_add(st, &n);
+	}
+	if (p->fullest)
+		ctw_status_set_pressure(st, p->fullest->ref.name, p->fullest->ref.inode);
+	else
+		ctw_status_set_pressure(st, NULL, 0);
+}
+
 void ctw_daemon_status_init(struct ctw_daemon *d)
 {
 	ctw_status_init(&d->status_file, getpid(), realtime_us());
@@ -85,7 +121,7 @@ void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, u
 		.new = st->events_new, .destroy = st->events_destroy, .overruns = st->events_overruns,
 	};
 	/* A namespace found or gone is news: written at once, like a decision. */
-	bool news = d->status_dirty || p->n_netns != st->netns_watched;
+	bool news = d->status_dirty || p->n_netns != st->netns_watched || p->n_unwatchable != st->netns_unwatchable;
 	bool moved = p->count != st->count || p->max != st->max || d->drops_total != st->drops ||
 		     ctw_watcher_events_moved(pressed, &seen);
 
@@ -107,6 +143,7 @@ void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, u
 	st->netns_watched = p->n_netns;
 	st->drops = d->drops_total;
 	fill_events(pressed, p->max, st);
+	fill_namespaces(d, p, st);
 
 	r = ctw_status_write(d->cfg.runtime_dir, st);
 	if (r < 0 && !d->status_failing)

@@ -55,11 +55,15 @@ daemon_start() { # daemon_start NAME ULIMIT-ARGS
 	[ -s "$CTW_TMP/run-$1/status.json" ] || fail "no status.json from the daemon"
 }
 
-status_json() { "$CTWARDEN" status --json -c "$CTW_TMP/$1.conf"; }
+# The exit code is the daemon's level (1 when a namespace is unwatchable): an answer, not a failure.
+status_json() { "$CTWARDEN" status --json -c "$CTW_TMP/$1.conf" || true; }
 
 # 1. Soft limit 1024, hard limit above: every namespace watched.
 hard=$(ulimit -Hn)
 [ "$hard" = unlimited ] || [ "$hard" -ge $((MANY * 4)) ] || skip "hard file limit $hard is too low for $MANY namespaces"
+# max lowered before the daemon starts: it is then the daemon's to raise (a
+# change made while it runs would be the operator's, which it yields to).
+knob_set nf_conntrack_max "$START_MAX"
 daemon_start soft "-Sn 1024"
 for _ in $(seq 100); do
 	[ "$(status_json soft | jq .netns_watched)" -ge "$expected" ] && break
@@ -73,8 +77,6 @@ assert_gt "the daemon raised its soft limit" 1024 "$limit"
 assert_not_contains "nothing is reported unwatchable" "$(cat "$CTW_TMP/soft.log")" "netns_unwatchable"
 
 # A late namespace, flooded, among them: nothing dropped.
-knob_set nf_conntrack_max "$START_MAX"
-sleep 1.2
 netns_create
 in_ns sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120
 before=$(ns_conntrack_stat_sum drop)
@@ -91,7 +93,7 @@ sleep 2
 st=$(status_json hard)
 watched=$(echo "$st" | jq .netns_watched)
 said=$(grep -c 'CTWARDEN_EVENT=netns_unwatchable' "$CTW_TMP/hard.log" || true)
-reasons=$(grep 'CTWARDEN_EVENT=netns_unwatchable' "$CTW_TMP/hard.log" | head -2)
+reasons=$(grep -m2 'CTWARDEN_EVENT=netns_unwatchable' "$CTW_TMP/hard.log" || true)
 named=$(( $(ip netns list | wc -l) + 1 ))
 echo "hard limit 1024: watched $watched, said unwatchable $said, named namespaces and ours $named"
 echo "$reasons"
