@@ -1,5 +1,5 @@
 /* The audit as Prometheus metrics: the audit's subset of the names the daemon
- * writes (contrib/prometheus/metrics.txt), for cron + node_exporter's textfile
+ * writes (base/prom_metrics.h, contrib/prometheus/metrics.txt), for cron + node_exporter's textfile
  * collector on hosts without the daemon. A value that could not be read has
  * no sample (absent, never a made-up 0); the findings are counted per
  * severity, every severity always present so an alert can compare with 0. */
@@ -12,6 +12,7 @@
 
 #include "base/conf.h"
 #include "base/prom.h"
+#include "base/prom_metrics.h"
 #include "base/timeouts.h"
 #include "kernel/host.h"
 #include "kernel/knobs.h"
@@ -34,12 +35,11 @@ static void ns_labels_init(struct ns_labels *ns, const char *netns, uint64_t ino
 }
 
 /* A family with one per-namespace sample, or nothing when unknown. */
-static void ns_u64(struct ctw_prom *p, const struct ns_labels *ns, const char *name, enum ctw_prom_type type,
-		   const char *help, bool known, uint64_t v)
+static void ns_u64(struct ctw_prom *p, const struct ns_labels *ns, enum ctw_metric m, bool known, uint64_t v)
 {
 	if (!known)
 		return;
-	ctw_prom_family(p, name, type, help);
+	ctw_prom_metric_family(p, m);
 	ctw_prom_sample_u64(p, ns->l, 2, v);
 }
 
@@ -52,24 +52,17 @@ static void table(struct ctw_prom *p, const struct ctw_host *h, const struct ns_
 {
 	bool usage = h->have_count && h->have_max && h->max > 0;
 
-	ns_u64(p, ns, "ctwarden_conntrack_entries", CTW_PROM_GAUGE,
-	       "Entries in the namespace's conntrack table (nf_conntrack_count).", h->have_count, h->count);
-	ns_u64(p, ns, "ctwarden_conntrack_limit", CTW_PROM_GAUGE,
-	       "Entries the namespace's table may hold: nf_conntrack_max as read there.", h->have_max, h->max);
+	ns_u64(p, ns, CTW_M_ENTRIES, h->have_count, h->count);
+	ns_u64(p, ns, CTW_M_LIMIT, h->have_max, h->max);
 	if (usage) {
-		ctw_prom_family(p, "ctwarden_conntrack_usage_ratio", CTW_PROM_GAUGE,
-				"Entries divided by the limit, 0 to 1.");
+		ctw_prom_metric_family(p, CTW_M_USAGE_RATIO);
 		ctw_prom_sample(p, ns->l, 2, (double)h->count / (double)h->max);
 	}
-	ns_u64(p, ns, "ctwarden_conntrack_drops_total", CTW_PROM_COUNTER,
-	       "Packets the kernel dropped because no conntrack entry could be made (\"drop\", summed over CPUs).",
-	       counter_known(h, CTW_CTR_DROP), h->stats.counters.value[CTW_CTR_DROP]);
-	ns_u64(p, ns, "ctwarden_conntrack_early_drops_total", CTW_PROM_COUNTER,
-	       "Entries the kernel evicted early to make room in a full table (\"early_drop\", summed over CPUs).",
-	       counter_known(h, CTW_CTR_EARLY_DROP), h->stats.counters.value[CTW_CTR_EARLY_DROP]);
+	ns_u64(p, ns, CTW_M_DROPS, counter_known(h, CTW_CTR_DROP), h->stats.counters.value[CTW_CTR_DROP]);
+	ns_u64(p, ns, CTW_M_EARLY_DROPS, counter_known(h, CTW_CTR_EARLY_DROP),
+	       h->stats.counters.value[CTW_CTR_EARLY_DROP]);
 	if (h->have_buckets) {
-		ctw_prom_family(p, "ctwarden_conntrack_buckets", CTW_PROM_GAUGE,
-				"Hash table buckets (nf_conntrack_buckets, global).");
+		ctw_prom_metric_family(p, CTW_M_BUCKETS);
 		ctw_prom_sample_u64(p, NULL, 0, h->buckets);
 	}
 }
@@ -95,8 +88,7 @@ static void knobs(struct ctw_prom *p, const struct ctw_host *h, const struct ctw
 		any = any || (c->timeout_shorten[t] && h->have_timeout[t]);
 	if (!any)
 		return;
-	ctw_prom_family(p, "ctwarden_knob_value", CTW_PROM_GAUGE,
-			"Current value of a sysctl ctwarden manages (knob: its name without \"net.netfilter.\").");
+	ctw_prom_metric_family(p, CTW_M_KNOB_VALUE);
 	if (h->have_max)
 		knob_sample(p, CTW_KNOB_MAX, netns, h->max);
 	if (h->have_buckets)
@@ -110,11 +102,9 @@ static void verdict(struct ctw_prom *p, const struct ctw_findings *f)
 {
 	static const enum ctw_severity sev[] = { CTW_SEV_INFO, CTW_SEV_WARNING, CTW_SEV_CRITICAL, CTW_SEV_UNKNOWN };
 
-	ctw_prom_family(p, "ctwarden_audit_status", CTW_PROM_GAUGE,
-			"The audit's verdict, as its exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
+	ctw_prom_metric_family(p, CTW_M_AUDIT_STATUS);
 	ctw_prom_sample_u64(p, NULL, 0, (uint64_t)f->status);
-	ctw_prom_family(p, "ctwarden_audit_findings", CTW_PROM_GAUGE,
-			"Findings of the audit by severity (ctwarden audit shows each with its remedy).");
+	ctw_prom_metric_family(p, CTW_M_AUDIT_FINDINGS);
 	for (size_t s = 0; s < sizeof(sev) / sizeof(sev[0]); s++) {
 		const struct ctw_prom_label l = { "severity", ctw_severity_name(sev[s]) };
 		uint64_t n = 0;
@@ -132,19 +122,18 @@ int ctw_report_prom_build(struct ctw_prom *p, const struct ctw_host *h, const st
 	struct ns_labels ns;
 
 	ns_labels_init(&ns, m->netns, h->self_netns_inode);
-	ctw_prom_family(p, "ctwarden_up", CTW_PROM_GAUGE,
-			"1 when the writer is healthy (the audit wrote this: its verdict is ctwarden_audit_status).");
+	/* Up: the audit ran and wrote this; its verdict is ctwarden_audit_status. */
+	ctw_prom_metric_family(p, CTW_M_UP);
 	ctw_prom_sample_u64(p, NULL, 0, 1);
-	ctw_prom_family(p, "ctwarden_build_info", CTW_PROM_GAUGE, "Always 1; the version of ctwarden that wrote this.");
+	ctw_prom_metric_family(p, CTW_M_BUILD_INFO);
 	ctw_prom_sample_u64(p, &version, 1, 1);
 	if (h->loaded) {
 		table(p, h, &ns);
 		knobs(p, h, c, m->netns);
 	}
-	ctw_prom_family(p, "ctwarden_last_poll_timestamp_seconds", CTW_PROM_GAUGE,
-			"Unix time the values were read.");
+	ctw_prom_metric_family(p, CTW_M_LAST_POLL);
 	ctw_prom_sample(p, NULL, 0, m->poll_time);
-	ctw_prom_family(p, "ctwarden_poll_duration_seconds", CTW_PROM_GAUGE, "Seconds reading the values took.");
+	ctw_prom_metric_family(p, CTW_M_POLL_DURATION);
 	ctw_prom_sample(p, NULL, 0, m->poll_duration);
 	verdict(p, f);
 	return ctw_prom_error(p);

@@ -15,6 +15,7 @@
 
 #include "base/conf.h"
 #include "base/prom.h"
+#include "base/prom_metrics.h"
 #include "base/timeouts.h"
 #include "cli/report.h"
 #include "kernel/host.h"
@@ -71,6 +72,24 @@ static char *build(const struct ctw_host *h, const struct ctw_config *c, const s
 	return s;
 }
 
+/* Drop the "# HELP" and "# TYPE" lines, in place. */
+static void strip_comments(char *s)
+{
+	char *out = s;
+
+	for (char *line = s; *line;) {
+		char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+
+		if (line[0] != '#') {
+			memmove(out, line, n);
+			out += n;
+		}
+		line += n;
+	}
+	*out = '\0';
+}
+
 static void test_full_host(void **state)
 {
 	struct ctw_host h;
@@ -88,53 +107,92 @@ static void test_full_host(void **state)
 	add_finding(&f, CTW_SEV_INFO, "tcp_established_default");
 	f.status = CTW_STATUS_CRITICAL;
 	s = build(&h, &c, &f, &meta);
+	strip_comments(s);
 	assert_string_equal(s,
-		"# HELP ctwarden_up 1 when the writer is healthy (the audit wrote this: its verdict is ctwarden_audit_status).\n"
-		"# TYPE ctwarden_up gauge\n"
 		"ctwarden_up 1\n"
-		"# HELP ctwarden_build_info Always 1; the version of ctwarden that wrote this.\n"
-		"# TYPE ctwarden_build_info gauge\n"
 		"ctwarden_build_info{version=\"0.1.0\"} 1\n"
-		"# HELP ctwarden_conntrack_entries Entries in the namespace's conntrack table (nf_conntrack_count).\n"
-		"# TYPE ctwarden_conntrack_entries gauge\n"
 		"ctwarden_conntrack_entries{netns=\"host\",netns_inode=\"4026531840\"} 196608\n"
-		"# HELP ctwarden_conntrack_limit Entries the namespace's table may hold: nf_conntrack_max as read there.\n"
-		"# TYPE ctwarden_conntrack_limit gauge\n"
 		"ctwarden_conntrack_limit{netns=\"host\",netns_inode=\"4026531840\"} 262144\n"
-		"# HELP ctwarden_conntrack_usage_ratio Entries divided by the limit, 0 to 1.\n"
-		"# TYPE ctwarden_conntrack_usage_ratio gauge\n"
 		"ctwarden_conntrack_usage_ratio{netns=\"host\",netns_inode=\"4026531840\"} 0.75\n"
-		"# HELP ctwarden_conntrack_drops_total Packets the kernel dropped because no conntrack entry could be made (\"drop\", summed over CPUs).\n"
-		"# TYPE ctwarden_conntrack_drops_total counter\n"
 		"ctwarden_conntrack_drops_total{netns=\"host\",netns_inode=\"4026531840\"} 1933\n"
-		"# HELP ctwarden_conntrack_early_drops_total Entries the kernel evicted early to make room in a full table (\"early_drop\", summed over CPUs).\n"
-		"# TYPE ctwarden_conntrack_early_drops_total counter\n"
 		"ctwarden_conntrack_early_drops_total{netns=\"host\",netns_inode=\"4026531840\"} 120\n"
-		"# HELP ctwarden_conntrack_buckets Hash table buckets (nf_conntrack_buckets, global).\n"
-		"# TYPE ctwarden_conntrack_buckets gauge\n"
 		"ctwarden_conntrack_buckets 65536\n"
-		"# HELP ctwarden_knob_value Current value of a sysctl ctwarden manages (knob: its name without \"net.netfilter.\").\n"
-		"# TYPE ctwarden_knob_value gauge\n"
 		"ctwarden_knob_value{knob=\"nf_conntrack_max\",netns=\"host\"} 262144\n"
 		"ctwarden_knob_value{knob=\"nf_conntrack_buckets\",netns=\"host\"} 65536\n"
 		"ctwarden_knob_value{knob=\"nf_conntrack_tcp_timeout_established\",netns=\"host\"} 432000\n"
 		"ctwarden_knob_value{knob=\"nf_conntrack_udp_timeout\",netns=\"host\"} 30\n"
-		"# HELP ctwarden_last_poll_timestamp_seconds Unix time the values were read.\n"
-		"# TYPE ctwarden_last_poll_timestamp_seconds gauge\n"
 		"ctwarden_last_poll_timestamp_seconds 1777379200.5\n"
-		"# HELP ctwarden_poll_duration_seconds Seconds reading the values took.\n"
-		"# TYPE ctwarden_poll_duration_seconds gauge\n"
 		"ctwarden_poll_duration_seconds 0.00125\n"
-		"# HELP ctwarden_audit_status The audit's verdict, as its exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
-		"# TYPE ctwarden_audit_status gauge\n"
 		"ctwarden_audit_status 2\n"
-		"# HELP ctwarden_audit_findings Findings of the audit by severity (ctwarden audit shows each with its remedy).\n"
-		"# TYPE ctwarden_audit_findings gauge\n"
 		"ctwarden_audit_findings{severity=\"info\"} 1\n"
 		"ctwarden_audit_findings{severity=\"warning\"} 2\n"
 		"ctwarden_audit_findings{severity=\"critical\"} 1\n"
 		"ctwarden_audit_findings{severity=\"unknown\"} 0\n");
 	free(s);
+}
+
+/* Every family the audit writes starts with the HELP and TYPE of the shared
+ * table, right before its first sample, once. */
+static void test_headers_from_table(void **state)
+{
+	struct ctw_host h;
+	struct ctw_config c;
+	struct ctw_findings f = { 0 };
+	unsigned families = 0;
+	char *s, want[512];
+
+	(void)state;
+	full_host(&h);
+	ctw_config_defaults(&c);
+	s = build(&h, &c, &f, &meta);
+	for (int m = 0; m < CTW_M__COUNT; m++) {
+		const struct ctw_metric_desc *d = ctw_metric_desc((enum ctw_metric)m);
+		char *at;
+
+		snprintf(want, sizeof(want), "# HELP %s ", d->name);
+		at = strstr(s, want);
+		if (!at)
+			continue;
+		families++;
+		snprintf(want, sizeof(want), "# HELP %s %s\n# TYPE %s %s\n%s", d->name, d->help, d->name,
+			 d->type == CTW_PROM_COUNTER ? "counter" : "gauge", d->name);
+		assert_memory_equal(at, want, strlen(want));
+		snprintf(want, sizeof(want), "# TYPE %s ", d->name);
+		assert_null(strstr(strstr(s, want) + 1, want));
+	}
+	/* up, build_info, entries, limit, ratio, drops, early drops, buckets,
+	 * knob_value, last poll, poll duration, audit status, audit findings. */
+	assert_int_equal(families, 13);
+	free(s);
+}
+
+/* The table is contrib/prometheus/metrics.txt, the shipped contract: same
+ * names in the same order, types and label names. */
+static void test_table_is_the_contract(void **state)
+{
+	FILE *in = fopen(CTW_FIXTURES "/../../contrib/prometheus/metrics.txt", "r");
+	char line[512], name[128], type[16], labels[128];
+	int m = 0;
+
+	(void)state;
+	assert_non_null(in);
+	while (fgets(line, sizeof(line), in)) {
+		const struct ctw_metric_desc *d;
+
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		assert_int_equal(sscanf(line, "%127s %15s %127s", name, type, labels), 3);
+		d = ctw_metric_desc((enum ctw_metric)m++);
+		assert_non_null(d);
+		assert_string_equal(d->name, name);
+		assert_string_equal(d->type == CTW_PROM_COUNTER ? "counter" : "gauge", type);
+		assert_string_equal(d->labels[0] ? d->labels : "-", labels);
+		assert_true(ctw_prom_valid_metric_name(d->name));
+		assert_true(d->help && d->help[0]);
+	}
+	fclose(in);
+	assert_int_equal(m, CTW_M__COUNT);
+	assert_null(ctw_metric_desc(CTW_M__COUNT));
 }
 
 /* What was not read has no sample at all; the rest is still there. */
@@ -257,6 +315,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_host),
+		cmocka_unit_test(test_headers_from_table),
+		cmocka_unit_test(test_table_is_the_contract),
 		cmocka_unit_test(test_partly_read),
 		cmocka_unit_test(test_not_loaded),
 		cmocka_unit_test(test_counts_match_findings),
