@@ -74,6 +74,27 @@ assert_contains "decisions are annotations" "$(jq -r '.annotations.list[].expr /
 assert_contains "usage per namespace is drawn" "$(jq -r '.panels[].targets[]?.expr' "$dash")" ctwarden_conntrack_usage_ratio
 assert_contains "...against the limit" "$(jq -r '.panels[].targets[]?.expr' "$dash")" ctwarden_conntrack_limit
 
+# Every query of the dashboard is valid PromQL: promtool parses them as
+# recording rules, with Grafana's variables given values.
+run python3 -c 'import json, sys, yaml
+d = json.load(open(sys.argv[1]))
+exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
+exprs += [a["expr"] for a in d["annotations"]["list"] if "expr" in a]
+subst = {"$__rate_interval": "5m", "$__interval": "1m", "$instance": ".*", "$netns": ".*"}
+rules = []
+for i, e in enumerate(exprs):
+    for k, v in subst.items():
+        e = e.replace(k, v)
+    rules.append({"record": "dashboard:query_%d" % i, "expr": e})
+yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, open(sys.argv[2], "w"))
+print(len(rules))' "$dash" "$CTW_TMP/dashboard-queries.yml"
+queries=$OUT
+assert_ge "the dashboard has queries" 10 "$queries"
+run promtool check rules "$CTW_TMP/dashboard-queries.yml"
+assert_eq "every dashboard query parses as PromQL" "0" "$RC"
+assert_contains "...all $queries of them" "$OUT" "SUCCESS: $queries rules found"
+show_err
+
 # ---- names, types and labels against metrics.txt ---------------------------
 # check-contract: every ctwarden_* name in the rules' expressions and
 # annotations and in the dashboard's queries is in metrics.txt; every label a
