@@ -1,6 +1,6 @@
-/* The table behind prom_metrics.h. Labels "netns" (the namespace's name:
- * "host", a /run/netns name, "docker-<id12>", "pid N") and "netns_inode"
- * (its inode in decimal) identify a network namespace. */
+/* The table behind prom_metrics.h. Labels "netns" (the namespace's name as
+ * kernel/netns.c gives it: "host", a /run/netns name, "docker <id>", "pid N")
+ * and "netns_inode" (its inode in decimal) identify a network namespace. */
 #include "base/prom_metrics.h"
 
 #include <errno.h>

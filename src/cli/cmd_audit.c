@@ -2,7 +2,6 @@
 #include "config.h"
 #include "cli/cli.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,64 +115,46 @@ static int parse_format(const char *arg, enum audit_format *out)
 	return -EINVAL;
 }
 
-/* The name of the inode's netns in /run/netns ("ip netns add NAME"), or the
- * lowest PID in it ("pid N"): the names the daemon gives the namespaces it
- * finds, so the audit's series and the daemon's line up. */
-static bool named_netns(uint64_t inode, char *buf, size_t len)
+/* The scan's first namespace with the audit's inode, named as the daemon
+ * names the namespaces it finds (a file in netns_dirs, a container from a
+ * process's cgroup, else "pid N" of its lowest process), so the audit's
+ * series and the daemon's line up. */
+struct netns_match {
+	uint64_t inode;
+	struct ctw_netns_ref ref;
+	bool found;
+};
+
+static bool netns_match(const struct ctw_netns_ref *ref, void *ud)
 {
-	DIR *dir = opendir("/run/netns");
-	struct dirent *de;
-	struct stat st;
-	bool found = false;
+	struct netns_match *m = ud;
 
-	if (!dir)
-		return false;
-	while (!found && (de = readdir(dir))) {
-		if (de->d_name[0] == '.' || fstatat(dirfd(dir), de->d_name, &st, 0) < 0 || st.st_ino != inode)
-			continue;
-		snprintf(buf, len, "%.40s", de->d_name);
-		found = true;
-	}
-	closedir(dir);
-	return found;
-}
-
-static long lowest_pid_in_netns(uint64_t inode)
-{
-	DIR *dir = opendir("/proc");
-	struct dirent *de;
-	long lowest = 0;
-
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir))) {
-		char path[64], *end;
-		long pid = strtol(de->d_name, &end, 10);
-		struct stat st;
-
-		if (*end || pid <= 0 || (lowest && pid >= lowest))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
-		if (stat(path, &st) == 0 && st.st_ino == inode)
-			lowest = pid;
-	}
-	closedir(dir);
-	return lowest;
+	/* Stopping ends only the current directory's walk: keep the first. */
+	if (m->found || ref->inode != m->inode)
+		return !m->found;
+	m->ref = *ref;
+	m->found = true;
+	return false;
 }
 
 static void netns_label(struct audit_ctx *ctx)
 {
 	const struct ctw_host *h = &ctx->host;
-	long pid;
+	const char *dirs[CTW_NETNS_DIRS_MAX];
+	struct netns_match m = { .inode = h->self_netns_inode };
 
 	if (h->global_writable || !h->self_netns_inode) {
 		snprintf(ctx->netns, sizeof(ctx->netns), "host");
 		return;
 	}
-	if (named_netns(h->self_netns_inode, ctx->netns, sizeof(ctx->netns)))
-		return;
-	pid = lowest_pid_in_netns(h->self_netns_inode);
-	snprintf(ctx->netns, sizeof(ctx->netns), "pid %ld", pid ? pid : (long)getpid());
+	for (unsigned i = 0; i < ctx->cfg.n_netns_dirs && i < CTW_NETNS_DIRS_MAX; i++)
+		dirs[i] = ctx->cfg.netns_dirs[i];
+	ctw_netns_scan("/proc", dirs, ctx->cfg.n_netns_dirs, netns_match, NULL, &m);
+	if (m.found)
+		ctw_netns_name_pid("/proc", &m.ref);
+	else
+		snprintf(m.ref.name, sizeof(m.ref.name), "pid %ld", (long)getpid());
+	snprintf(ctx->netns, sizeof(ctx->netns), "%s", m.ref.name);
 }
 
 /* Unix time to the millisecond: "1795859347.336", not 17 digits of noise. */

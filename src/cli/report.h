@@ -19,7 +19,7 @@ int ctw_report_json(FILE *out, const struct ctw_host *h, const struct ctw_config
 /* What the Prometheus form needs beyond the snapshot. */
 struct ctw_report_prom_meta {
 	const char *version;     /* ctwarden_build_info{version} */
-	const char *netns;       /* the netns label: "host", a /run/netns name, "pid N" */
+	const char *netns;       /* the netns label: "host", a /run/netns name, "docker <id>", "pid N" */
 	double poll_time;        /* Unix time the snapshot was read, in seconds */
 	double poll_duration;    /* seconds reading it took */
 };

@@ -6,7 +6,8 @@
 # started by the test (loopback only, other collectors off) serves, and a
 # scrape shows the same values, rising when more flows are made, with no
 # textfile error and only metric names, types and labels of metrics.txt.
-# An unnamed netns (unshare) is labelled "pid N".
+# The netns label follows the daemon's naming: a /run/netns name, a
+# netns_dirs file ("docker ID"), or "pid N" for an unnamed one (unshare).
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
 
@@ -72,6 +73,21 @@ assert_eq "knob nf_conntrack_max as read in the netns" "$max" \
 assert_eq "audit_status is the exit code" "$AUDIT_RC" "$(prom_get "$PROM" ctwarden_audit_status)"
 run in_ns "$CTWARDEN" -c "$conf" audit --json
 assert_eq "the JSON audit counts the same" "$FLOWS" "$(json_get "$OUT" .count)"
+
+# Named as the daemon names it: by the netns_dirs of the config, here a
+# Docker-like directory holding a bind mount of the test's netns.
+dockdir=$CTW_TMP/docker/netns
+mkdir -p "$dockdir"
+touch "$dockdir/0123456789ab"
+mount --bind "/run/netns/$NS" "$dockdir/0123456789ab" || skip "cannot bind-mount a netns file"
+ctw_on_exit "umount '$dockdir/0123456789ab'"
+dconf=$CTW_TMP/docker.conf
+printf '[daemon]\nnetns_dirs = %s\n' "$dockdir" >"$dconf"
+chmod 600 "$dconf"
+run in_ns "$CTWARDEN" -c "$dconf" audit --format=prometheus
+assert_eq "netns_dirs of the config name the netns (\"docker ID\")" "$FLOWS" \
+	"$(prom_get "$OUT" "ctwarden_conntrack_entries{netns=\"docker 0123456789ab\",netns_inode=\"$NS_INODE\"}")"
+show_err
 
 # An unnamed netns (a container's) is named after its lowest PID, as the
 # daemon names the namespaces it finds through processes. It dies with the
