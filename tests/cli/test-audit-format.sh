@@ -32,6 +32,7 @@ json_severity_count()
 	json_get "$1" "[.findings[] | select(.severity == \"$2\")] | length"
 }
 
+# shellcheck disable=SC2317 # called through ctw__verdict
 promtool_ok()
 {
 	command -v promtool >/dev/null 2>&1 || return 0

@@ -76,6 +76,7 @@ assert_contains "...against the limit" "$(jq -r '.panels[].targets[]?.expr' "$da
 
 # Every query of the dashboard is valid PromQL: promtool parses them as
 # recording rules, with Grafana's variables given values.
+# shellcheck disable=SC2016 # Python, with Grafana's $variables
 run python3 -c 'import json, sys, yaml
 d = json.load(open(sys.argv[1]))
 exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
@@ -204,6 +205,7 @@ run python3 "$CTW_TMP/check-contract.py" "$PROMDIR/metrics.txt" "$PROMDIR/ctward
 assert_eq "rules, dashboard and real output use only metrics.txt's names, types and labels" "" "$OUT$ERR"
 
 # The checker itself catches a drift (a renamed metric, a foreign label).
+# shellcheck disable=SC2016 # a Prometheus template, not shell
 sed -e 's/ctwarden_conntrack_usage_ratio >= 0.90/ctwarden_conntrack_usage >= 0.90/' \
 	-e 's/{{ \$labels.netns }}/{{ $labels.namespace }}/' "$PROMDIR/ctwarden.rules.yml" >"$CTW_TMP/drift.rules.yml"
 jq '.panels[1].targets[0].legendFormat = "{{pod}}"' "$dash" >"$CTW_TMP/drift.json"
