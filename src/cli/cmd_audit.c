@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -180,7 +179,6 @@ static int render(struct audit_ctx *ctx, FILE *out)
 			fprintf(stderr, "ctwarden: cannot write the JSON report: %s\n", strerror(-r));
 		return r;
 	case FORMAT_PROMETHEUS:
-		netns_label(ctx);
 		r = ctw_report_prometheus(out, &ctx->host, &ctx->cfg, &ctx->findings, &meta);
 		if (r < 0)
 			fprintf(stderr, "ctwarden: cannot write the metrics: %s\n", strerror(-r));
@@ -298,6 +296,8 @@ int ctw_cmd_audit(struct ctw_cli *cli)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ctx.gather_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	ctw_findings_evaluate(&ctx.host, &ctx.cfg, &ctx.findings);
+	if (ctx.format == FORMAT_PROMETHEUS)
+		netns_label(&ctx);
 	r = report(&ctx);
 	ctw_ct_top_free(&ctx.top);
 	ctw_knobs_close(&ctx.knobs);
