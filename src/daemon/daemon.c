@@ -147,6 +147,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 	/* Directories that appeared since (docker started after us). */
 	if (now - d->poller.last_scan_us < d->cfg.poll_interval_us)
 		ctw_netns_watch_refresh(d);
+	ctw_netns_watch_after_poll(d, now);
 	sd_event_source_set_time_relative(s, d->cfg.poll_interval_us);
 	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
