@@ -454,7 +454,11 @@ static int find_duplicate_key(const char *text, size_t len, char *err, size_t er
 	bool in_str = false;
 	int r = 0;
 
-	keys = malloc((len / 2 + 1) * sizeof(*keys));  /* a member takes at least 4 bytes: "":0 */
+	size_t colons = 1;
+
+	for (size_t i = 0; i < len; i++)
+		colons += text[i] == ':';
+	keys = malloc(colons * sizeof(*keys));  /* at most one key per ':' */
 	if (!keys)
 		return -ENOMEM;
 	for (size_t i = 0; i < len && r == 0; i++) {

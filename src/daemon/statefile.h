@@ -40,7 +40,7 @@
 #define CTW_STATE_BOOT_ID_LEN 36   /* "0b5c8f2e-1d4a-4c3b-9e7f-123456789abc" */
 #define CTW_STATE_NETNS_MAX 256    /* namespaces with originals (a busy Kubernetes node has ~110 pods) */
 #define CTW_STATE_NETNS_PATH_MAX 96
-#define CTW_STATE_FILE_MAX (512 * 1024)  /* 256 namespaces x every timeout fit */
+#define CTW_STATE_FILE_MAX (1024 * 1024)  /* 256 namespaces x every timeout take ~550 KiB */
 
 /* The largest timeout any kernel takes: proc_dointvec_jiffies refuses more
  * than INT_MAX / HZ seconds, and HZ is at most 1000 (24.8 days). */
