@@ -223,6 +223,14 @@ mkfifo -m 0600 "$CTW_TMP/fifo.conf"
 run timeout 10 "$CTWARDEN" restore -c "$CTW_TMP/fifo.conf" --root "$root"
 assert_eq "a FIFO config: restore refuses at once" 2 "$RC"
 assert_contains "naming it, saying it is no regular file" "$ERR" "$CTW_TMP/fifo.conf: not a regular file"
+rm -f "$CTW_TMP/fifo.conf"
+# A FIFO in place of a fixture's kernel log: the audit says so and goes on.
+rm -f "$root/dev/kmsg"
+mkfifo "$root/dev/kmsg"
+run timeout 10 "$CTWARDEN" audit --root "$root"
+assert_ne "a FIFO kmsg: the audit is not killed by the timeout" 124 "$RC"
+assert_contains "it says the log could not be read" "$OUT$ERR" "dev/kmsg: No such device: table-full messages not checked"
+rm -f "$root/dev/kmsg"
 
 # ---- a write fails: what was written is put back -------------------------
 # nf_conntrack_buckets becomes a knob nobody may write, not even root: a
