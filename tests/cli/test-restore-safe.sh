@@ -72,6 +72,8 @@ assert_eq "restore --dry-run exits 0" 0 "$RC"
 assert_contains "it says what it would write" "$OUT" "would write $MAX = $orig_max (now 131072)"
 assert_contains "and buckets" "$OUT" "would write $BUCKETS = $orig_buckets (now 131072)"
 assert_contains "and that it wrote nothing" "$OUT" "dry run: nothing written"
+assert_eq "max goes down: it is written before buckets" "$MAX $BUCKETS" \
+	"$(awk '/^would write/ { printf "%s%s", sep, $3; sep = " " }' <<<"$OUT")"
 assert_eq "no knob changed" "$before" "$(knobs)"
 assert_eq "the state is still there" 2 "$(jq '.originals | length' "$state")"
 
@@ -256,6 +258,15 @@ if [ -r "$ro" ] && [ ! -w "$ro" ] || [ "$(stat -c %a "$ro" 2>/dev/null)" = 444 ]
 else
 	echo "SKIP part: no read-only numeric sysctl at $ro"
 fi
+
+# max goes up (the daemon had lowered it): buckets are raised first.
+echo 65536 >"$nf/nf_conntrack_max"
+echo 65536 >"$nf/nf_conntrack_buckets"
+put_state "{\"version\":2,\"boot_id\":\"$BOOT_A\",\"originals\":{$(orig $MAX 262144),$(orig $BUCKETS 262144),$(orig net.netfilter.nf_conntrack_udp_timeout 10)}}"
+run "$CTWARDEN" restore --dry-run -c "$conf" --root "$root"
+assert_eq "max goes up: buckets first, a shorter timeout before both" \
+	"net.netfilter.nf_conntrack_udp_timeout $BUCKETS $MAX" \
+	"$(awk '/^would write/ { printf "%s%s", sep, $3; sep = " " }' <<<"$OUT")"
 
 # ---- a clean restore; persist's file stays --------------------------------
 echo 131072 >"$nf/nf_conntrack_max"
