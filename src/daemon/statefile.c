@@ -892,26 +892,11 @@ out:
 	return r;
 }
 
-static int open_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 && errno == ENOENT) {
-		int r = ctw_mkdir_p(dir, 0700);
-
-		if (r < 0)
-			return r;
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
-	return fd < 0 ? -errno : fd;
-}
-
 int ctw_state_save(const struct ctw_state *s, char *err, size_t errlen)
 {
-	char tmp[CTW_STATE_PATH_MAX + 32];
-	const char *step;
+	const char *step = "formatting the state";
 	char *text;
-	int len, dfd, fd = -1, r;
+	int len, r;
 
 	text = malloc(STATE_FILE_MAX);
 	if (!text) {
@@ -919,68 +904,17 @@ int ctw_state_save(const struct ctw_state *s, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	len = ctw_state_format(s, text, STATE_FILE_MAX);
-	if (len < 0) {
-		set_err(err, errlen, "%s: cannot format the state: %s", s->path, strerror(-len));
-		free(text);
-		return len;
+	r = len < 0 ? len : 0;
+	if (r == 0) {
+		step = "creating the directory";
+		r = ctw_mkdir_p(s->dir, 0700);
 	}
-	dfd = open_dir(s->dir);
-	if (dfd < 0) {
-		set_err(err, errlen, "%s: cannot open the directory %s: %s", s->path, s->dir, strerror(-dfd));
-		free(text);
-		return dfd;
-	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", s->dir, CTW_STATE_FILE_NAME) >= sizeof(tmp)) {
-		r = -ENAMETOOLONG;
-		step = "naming a temp file";
-		goto fail;
-	}
-	step = "creating a temp file";
-	fd = mkostemp(tmp, O_CLOEXEC);  /* mode 0600 whatever the umask */
-	if (fd < 0) {
-		r = -errno;
-		tmp[0] = '\0';
-		goto fail;
-	}
-	step = "writing the temp file";
-	r = ctw_write_all(fd, text, (size_t)len);
+	/* mode 0600 whatever the umask; the old file stays until the rename. */
+	if (r == 0)
+		r = ctw_write_file_atomic(s->dir, CTW_STATE_FILE_NAME, text, (size_t)len, 0600, &step);
+	free(text);
 	if (r < 0)
-		goto fail;
-	step = "syncing the temp file";
-	if (fsync(fd) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	step = "closing the temp file";
-	r = close(fd);
-	fd = -1;
-	if (r < 0) {
-		r = -errno;
-		goto fail;
-	}
-	step = "renaming the temp file over it";
-	if (rename(tmp, s->path) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	tmp[0] = '\0';
-	/* Make the rename itself durable; the new content is in place either way. */
-	step = "syncing the directory";
-	if (fsync(dfd) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	close(dfd);
-	free(text);
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	if (tmp[0])
-		unlink(tmp);
-	close(dfd);
-	free(text);
-	set_err(err, errlen, "%s: %s: %s", s->path, step, strerror(-r));
+		set_err(err, errlen, "%s: %s: %s", s->path, step, strerror(-r));
 	return r;
 }
 
