@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "daemon/daemon_kmsg.h"
+#include "daemon/daemon_metrics.h"
 #include "daemon/daemon_outside.h"
 #include "daemon/daemon_round.h"
 #include "daemon/daemon_status.h"
@@ -263,6 +264,7 @@ int ctw_daemon_run(struct ctw_daemon *d)
 void ctw_daemon_fini(struct ctw_daemon *d)
 {
 	ctw_netns_watch_stop(d);
+	ctw_daemon_metrics_fini(d);
 	d->kmsg_source = sd_event_source_unref(d->kmsg_source);
 	d->poll_timer = sd_event_source_unref(d->poll_timer);
 	d->event = sd_event_unref(d->event);

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "base/log.h"
+#include "daemon/daemon_metrics.h"
 #include "daemon/daemon_outside.h"
 #include "daemon/daemon_status.h"
 
@@ -147,6 +149,7 @@ static bool carry_out(struct ctw_daemon *d, const struct ctw_decision *dec, cons
 				   s->now_us, &errnum, &first_report, err, sizeof(err))) {
 	case CTW_APPLY_DONE:
 		ctw_daemon_outside_wrote(d, decision_knob(dec), dec->new_value);
+		ctw_daemon_metrics_count(d, decision_event(dec->kind));
 		journal_decision(d, dec, s, fullest, true);
 		return true;
 	case CTW_APPLY_FAILED:
@@ -173,8 +176,27 @@ static void update_status(struct ctw_daemon *d, const struct ctw_poll *p)
 	}
 }
 
+static double clock_s(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "At its limit" for the metrics: from a limit-reached alert until max moves
+ * again or usage is back to normal. */
+static void note_limit(struct ctw_daemon *d, const struct ctw_decision *dec, bool applied)
+{
+	if (dec->kind == CTW_DEC_ALERT_LIMIT)
+		d->limit_reached = true;
+	else if (dec->kind == CTW_DEC_ALERT_NORMAL || (applied && dec->kind == CTW_DEC_RAISE_MAX))
+		d->limit_reached = false;
+}
+
 int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 {
+	double started = clock_s(CLOCK_MONOTONIC);
 	struct ctw_decisions decisions;
 	struct ctw_snapshot snap;
 	struct ctw_poll poll;
@@ -199,6 +221,7 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 		bool applied = carry_out(d, dec, &snap, poll.fullest);
 
 		ctw_policy_commit(&d->policy, dec, &snap, applied);
+		note_limit(d, dec, applied);
 		ctw_daemon_status_decision(d, dec, applied);
 		/* Later decisions of the round (a resize after a raise) see the new max. */
 		if (applied && dec->target == CTW_TARGET_MAX)
@@ -208,6 +231,9 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 	}
 	update_status(d, &poll);
 	ctw_daemon_status_publish(d, &poll, now_us);
+	d->last_poll_wall_s = clock_s(CLOCK_REALTIME);
+	d->last_poll_duration_s = clock_s(CLOCK_MONOTONIC) - started;
+	ctw_daemon_metrics_publish(d, &poll, now_us);
 	if (!d->ready) {
 		d->ready = true;
 		sd_notify(0, "READY=1");
