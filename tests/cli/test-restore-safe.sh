@@ -6,6 +6,7 @@
 # state file is trusted only when it cannot lie (known knobs, in range, no
 # key twice, our owner, no writable directory, never a FIFO); persist writes
 # /etc/sysctl.d/90-ctwarden.conf, which restore leaves alone.
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
 
 need_ctwarden
@@ -91,7 +92,7 @@ assert_contains "it says where it wrote" "$OUT" "wrote 2 values to $persisted"
 assert_eq "the file holds the tuned values" "$MAX = 131072|$BUCKETS = 131072" \
 	"$(grep -v '^#' "$persisted" | paste -sd '|')"
 assert_eq "the file is 0644" 644 "$(stat -c %a "$persisted")"
-assert_eq "no temp file is left" 1 "$(ls -A "$root/etc/sysctl.d" | wc -l)"
+assert_eq "no temp file is left" 1 "$(find "$root/etc/sysctl.d" -mindepth 1 | wc -l)"
 persisted_text=$(cat "$persisted")
 
 # ---- another boot --------------------------------------------------------

@@ -5,6 +5,7 @@
 # Originals recorded inside a network namespace are put back inside that
 # namespace and the host's own value is left alone; a namespace that is gone
 # (or whose name now leads to another inode) has its originals forgotten.
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
 
 START_MAX=4096
