@@ -12,6 +12,8 @@
  * - Names are case-sensitive; a section may be repeated, a key may not. */
 #include "base/conf.h"
 
+#include "base/fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -785,6 +787,7 @@ int ctw_config_load(const char *path, bool must_exist, struct ctw_config *out, c
 {
 	size_t len = 0;
 	char *text = NULL;
+	struct stat st;
 	int fd, r;
 
 	if (errlen)
@@ -793,10 +796,15 @@ int ctw_config_load(const char *path, bool must_exist, struct ctw_config *out, c
 		file_error(err, errlen, path, "path too long (at most %d characters)", CTW_CONF_PATH_MAX - 1);
 		return -ENAMETOOLONG;
 	}
-	/* O_NONBLOCK: a FIFO planted at the path must not hang us; fstat refuses it. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* A FIFO planted at the path must not hang us: see ctw_open_untrusted. */
+	fd = ctw_open_untrusted(AT_FDCWD, path, 0, &st);
+	if (fd == -EINVAL) {
+		/* The kind is not named here: callers match this exact text. */
+		file_error(err, errlen, path, "not a regular file");
+		return fd;
+	}
 	if (fd < 0) {
-		r = -errno;
+		r = fd;
 		if (r == -ENOENT && !must_exist) {
 			ctw_config_defaults(out);
 			return 0;

@@ -120,6 +120,12 @@ int ctw_daemon_init(struct ctw_daemon *d, const char *config_path, bool config_e
 		ctw_log(LOG_ERR, "%s; refusing to start (it holds the original kernel values)", err);
 		return r;
 	}
+	if (d->actuator.discarded)
+		ctw_log(LOG_NOTICE, "discarded %zu original value%s of boot %s from %s: the kernel started from "
+			"its boot values since (this boot is %s)", d->actuator.discarded,
+			d->actuator.discarded == 1 ? "" : "s",
+			d->actuator.state_boot_id[0] ? d->actuator.state_boot_id : "unknown (written before this boot)",
+			d->actuator.state.path, d->actuator.boot_id[0] ? d->actuator.boot_id : "unknown");
 	raise_nofile(d);
 	r = ctw_poller_open(&d->poller, &d->knobs, d->live, &d->cfg);
 	if (r == 0)
