@@ -12,6 +12,8 @@
  * - Names are case-sensitive; a section may be repeated, a key may not. */
 #include "base/conf.h"
 
+#include "base/fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,6 +32,10 @@
 enum key_kind {
 	KEY_MODE,
 	KEY_PATH,
+	KEY_DIRS,
+	KEY_EVENTS,
+	KEY_OUTSIDE,
+	KEY_PATH_OR_EMPTY,
 	KEY_DURATION,
 	KEY_PERCENT,
 	KEY_COUNT,      /* uint64_t or, with is_u32, uint32_t */
@@ -65,6 +71,9 @@ static const struct key_def keys[] = {
 	{ KEY("daemon", "runtime_dir", KEY_PATH, runtime_dir) },
 	{ KEY("daemon", "alert_reminder", KEY_DURATION, alert_reminder_us), INT_RANGE(SEC, 7 * DAY) },
 	{ KEY("daemon", "all_netns", KEY_BOOL, all_netns) },
+	{ KEY("daemon", "netns_dirs", KEY_DIRS, netns_dirs) },
+	{ KEY("daemon", "events", KEY_EVENTS, events_scope) },
+	{ KEY("daemon", "on_outside_change", KEY_OUTSIDE, outside_adopt) },
 	{ KEY("thresholds", "warn", KEY_PERCENT, warn_pct), PCT_RANGE(100) },
 	{ KEY("thresholds", "crit", KEY_PERCENT, crit_pct), PCT_RANGE(100) },
 	{ KEY("thresholds", "high_water", KEY_PERCENT, high_water_pct), PCT_RANGE(100) },
@@ -80,11 +89,13 @@ static const struct key_def keys[] = {
 	{ KEY("events", "receive_buffer_max", KEY_SIZE, receive_buffer_max_bytes), INT_RANGE(64 << 10, 1 << 30) },
 	{ KEY("events", "horizon", KEY_DURATION, horizon_us), INT_RANGE(SEC, 3600 * SEC) },
 	{ KEY("events", "batch", KEY_COUNT, event_batch), INT_RANGE(1, 1000000), .is_u32 = true },
+	{ KEY("metrics", "textfile", KEY_PATH_OR_EMPTY, metrics_textfile) },
+	{ KEY("metrics", "interval", KEY_DURATION, metrics_interval_us), INT_RANGE(SEC, 3600 * SEC) },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const sections[] = { "daemon", "thresholds", "limits", "timeouts", "events" };
+static const char *const sections[] = { "daemon", "thresholds", "limits", "timeouts", "events", "metrics" };
 
 /* Floors have no row in keys[]: their names come from timeouts.h. */
 static const struct key_def floor_key = {
@@ -121,6 +132,11 @@ void ctw_config_defaults(struct ctw_config *c)
 	copy_str(c->runtime_dir, sizeof(c->runtime_dir), "/run/ctwarden");
 	c->alert_reminder_us = 3600 * SEC;
 	c->all_netns = true;
+	copy_str(c->netns_dirs[0], CTW_CONF_PATH_MAX, "/run/netns");
+	copy_str(c->netns_dirs[1], CTW_CONF_PATH_MAX, "/var/run/docker/netns");
+	c->n_netns_dirs = 2;
+	c->events_scope = CTW_EVENTS_ALL;
+	c->metrics_interval_us = 15 * SEC;
 	c->warn_pct = 75;
 	c->crit_pct = 90;
 	c->high_water_pct = 80;
@@ -223,7 +239,7 @@ static int check_line(struct conf_parse *p, const char *s, size_t len)
 		}
 		if (!known_section(q + 1, (size_t)(close - q - 1))) {
 			conf_error(p, p->lineno, "unknown section [%.*s] (known: [daemon], [thresholds], "
-				   "[limits], [timeouts], [events])", (int)(close - q - 1), q + 1);
+				   "[limits], [timeouts], [events], [metrics])", (int)(close - q - 1), q + 1);
 			return -EINVAL;
 		}
 		for (q = close + 1; q < end && is_blank(*q); q++)
@@ -496,6 +512,31 @@ static int set_fraction(struct conf_parse *p, const struct key_def *k, const cha
 	return 0;
 }
 
+/* A list of absolute directories separated by spaces. */
+static int set_dirs(struct conf_parse *p, const char *name, const char *value)
+{
+	char copy[CTW_NETNS_DIRS_MAX * CTW_CONF_PATH_MAX];
+	char *save = NULL, *tok;
+	unsigned n = 0;
+
+	if (strlen(value) >= sizeof(copy)) {
+		conf_error(p, p->lineno, "%s: too long", name);
+		return -EINVAL;
+	}
+	copy_str(copy, sizeof(copy), value);
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (n == CTW_NETNS_DIRS_MAX) {
+			conf_error(p, p->lineno, "%s: at most %d directories", name, CTW_NETNS_DIRS_MAX);
+			return -EINVAL;
+		}
+		if (set_path(p, name, tok, p->cfg.netns_dirs[n]) < 0)
+			return -EINVAL;
+		n++;
+	}
+	p->cfg.n_netns_dirs = n;
+	return 0;
+}
+
 static int set_value(struct conf_parse *p, const struct key_def *k, size_t slot, const char *name,
 		     const char *value)
 {
@@ -514,6 +555,33 @@ static int set_value(struct conf_parse *p, const struct key_def *k, size_t slot,
 		return 0;
 	case KEY_PATH:
 		return set_path(p, name, value, field);
+	case KEY_PATH_OR_EMPTY:
+		if (value[0] == '\0') {
+			field[0] = '\0';
+			return 0;
+		}
+		return set_path(p, name, value, field);
+	case KEY_DIRS:
+		return set_dirs(p, name, value);
+	case KEY_OUTSIDE:
+		if (strcmp(value, "yield") == 0 || strcmp(value, "adopt") == 0) {
+			p->cfg.outside_adopt = value[0] == 'a';
+			return 0;
+		}
+		conf_error(p, p->lineno, "on_outside_change = %s: must be yield or adopt", value);
+		return -EINVAL;
+	case KEY_EVENTS:
+		if (strcmp(value, "all") == 0)
+			p->cfg.events_scope = CTW_EVENTS_ALL;
+		else if (strcmp(value, "own") == 0)
+			p->cfg.events_scope = CTW_EVENTS_OWN;
+		else if (strcmp(value, "none") == 0)
+			p->cfg.events_scope = CTW_EVENTS_NONE;
+		else {
+			conf_error(p, p->lineno, "events = %s: must be all, own or none", value);
+			return -EINVAL;
+		}
+		return 0;
 	case KEY_DURATION:
 		return set_duration(p, k, name, value, (uint64_t *)field);
 	case KEY_FLOOR:
@@ -567,7 +635,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		conf_error(p, p->lineno, "%s given twice (first on line %u)", name, p->seen[slot]);
 		return 0;
 	}
-	if (value[0] == '\0') {
+	if (value[0] == '\0' && k->kind != KEY_PATH_OR_EMPTY) {
 		conf_error(p, p->lineno, "%s has an empty value", name);
 		return 0;
 	}
@@ -719,6 +787,7 @@ int ctw_config_load(const char *path, bool must_exist, struct ctw_config *out, c
 {
 	size_t len = 0;
 	char *text = NULL;
+	struct stat st;
 	int fd, r;
 
 	if (errlen)
@@ -727,10 +796,15 @@ int ctw_config_load(const char *path, bool must_exist, struct ctw_config *out, c
 		file_error(err, errlen, path, "path too long (at most %d characters)", CTW_CONF_PATH_MAX - 1);
 		return -ENAMETOOLONG;
 	}
-	/* O_NONBLOCK: a FIFO planted at the path must not hang us; fstat refuses it. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* A FIFO planted at the path must not hang us: see ctw_open_untrusted. */
+	fd = ctw_open_untrusted(AT_FDCWD, path, 0, &st);
+	if (fd == -EINVAL) {
+		/* The kind is not named here: callers match this exact text. */
+		file_error(err, errlen, path, "not a regular file");
+		return fd;
+	}
 	if (fd < 0) {
-		r = -errno;
+		r = fd;
 		if (r == -ENOENT && !must_exist) {
 			ctw_config_defaults(out);
 			return 0;
