@@ -91,7 +91,7 @@ int ctw_actuator_load(struct ctw_actuator *a, const struct ctw_knobs *k, const c
 	return load(a, k, state_dir, false, err, errlen);
 }
 
-static void backoff_failed(struct ctw_backoff *b, uint64_t now_us, int errnum, bool *first_report)
+void ctw_backoff_failed(struct ctw_backoff *b, uint64_t now_us, int errnum, bool *first_report)
 {
 	uint64_t delay = CTW_BACKOFF_MIN_US;
 
@@ -137,13 +137,13 @@ enum ctw_apply_result ctw_actuator_apply(struct ctw_actuator *a, enum ctw_knob i
 		if (r < 0) {
 			ctw_state_remove(&a->state, name);
 			*errnum = -r;
-			backoff_failed(b, now_us, -r, first_report);
+			ctw_backoff_failed(b, now_us, -r, first_report);
 			return CTW_APPLY_FAILED;
 		}
 	} else if (r < 0) {
 		snprintf(err, errlen, "%s: cannot record the original value: %s", name, strerror(-r));
 		*errnum = -r;
-		backoff_failed(b, now_us, -r, first_report);
+		ctw_backoff_failed(b, now_us, -r, first_report);
 		return CTW_APPLY_FAILED;
 	}
 
@@ -156,7 +156,7 @@ enum ctw_apply_result ctw_actuator_apply(struct ctw_actuator *a, enum ctw_knob i
 				 (unsigned long long)value, (unsigned long long)readback);
 		}
 		*errnum = -r;
-		backoff_failed(b, now_us, -r, first_report);
+		ctw_backoff_failed(b, now_us, -r, first_report);
 		return CTW_APPLY_FAILED;
 	}
 	memset(b, 0, sizeof(*b));

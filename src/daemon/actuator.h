@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "kernel/knobs.h"
+#include "kernel/netns.h"
 #include "daemon/statefile.h"
 
 /* Retry a failing knob after 1 s, doubling up to 5 min. */
@@ -61,6 +62,10 @@ void ctw_boot_id_read(const struct ctw_knobs *k, char *buf, size_t len);
  * file must have been written since this boot began. Pure. */
 bool ctw_actuator_boot_same(const char *state_boot_id, time_t mtime, const char *boot_id, time_t boot_started);
 
+/* A write failed: wait longer before the next try (1 s doubling to 5 min);
+ * *first_report tells whether errnum differs from the last one said. */
+void ctw_backoff_failed(struct ctw_backoff *b, uint64_t now_us, int errnum, bool *first_report);
+
 enum ctw_apply_result {
 	CTW_APPLY_DONE,        /* written and read back */
 	CTW_APPLY_BACKOFF,     /* not tried: the knob is backing off after a failure */
@@ -73,6 +78,15 @@ enum ctw_apply_result {
 enum ctw_apply_result ctw_actuator_apply(struct ctw_actuator *a, enum ctw_knob id, uint64_t old_value,
 					 uint64_t value, uint64_t now_us, int *errnum, bool *first_report,
 					 char *err, size_t errlen);
+
+/* The same for a per-namespace knob (a timeout) inside another network
+ * namespace: its original goes to the state file under the namespace's name
+ * and inode first, then the write happens inside it (setns and back).
+ * b is the namespace's own backoff for that knob. */
+enum ctw_apply_result ctw_actuator_apply_netns(struct ctw_actuator *a, const struct ctw_netns_ref *ref,
+					       enum ctw_knob id, uint64_t old_value, uint64_t value, uint64_t now_us,
+					       struct ctw_backoff *b, int *errnum, bool *first_report,
+					       char *err, size_t errlen);
 
 /* ---- restore, as a transaction (actuator_restore.c) ----------------------
  * ctw_restore_plan checks every original first and reads every knob's current

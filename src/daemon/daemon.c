@@ -59,21 +59,6 @@ static void read_memory_facts(struct ctw_daemon *d)
 		ctw_log(LOG_NOTICE, "%s", note);
 }
 
-/* Timeouts shortened before a restart: the policy must know their originals
- * to restore them, and they are in the state file. */
-static void seed_policy_from_state(struct ctw_daemon *d)
-{
-	for (int t = 0; t < CTW_TO__COUNT; t++) {
-		uint64_t original;
-
-		if (ctw_state_get_original(&d->actuator.state, ctw_knob_sysctl_name(CTW_KNOB_TIMEOUT(t)),
-					   &original) == 0) {
-			d->policy.shortened[t] = true;
-			d->policy.original_s[t] = original;
-		}
-	}
-}
-
 /* Every watched namespace costs about three descriptors (count file,
  * statistics and event sockets): take all the hard limit allows, so a host
  * with thousands of containers is not watched only in part. */
@@ -139,7 +124,6 @@ int ctw_daemon_init(struct ctw_daemon *d, const char *config_path, bool config_e
 	read_memory_facts(d);
 	ctw_policy_state_init(&d->policy);
 	ctw_daemon_status_init(d);
-	seed_policy_from_state(d);
 	return 0;
 }
 

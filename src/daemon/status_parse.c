@@ -457,6 +457,37 @@ static bool parse_netns_list(struct parse *p, struct json_object *ns, unsigned l
 	return true;
 }
 
+/* "yielded_knobs" (absent in older files): sysctl names only. */
+static bool parse_yielded(struct parse *p, struct json_object *root, struct ctw_status *st)
+{
+	struct json_object *a;
+	size_t n;
+	int r = get(p, root, "", "yielded_knobs", json_type_array, &a);
+
+	if (r <= 0)
+		return r == 0;
+	n = json_object_array_length(a);
+	if (n > CTW_STATUS_YIELDED_MAX) {
+		ctw_status_set_err(p->err, p->errlen, "\"yielded_knobs\" has %zu entries, at most %d", n,
+				   CTW_STATUS_YIELDED_MAX);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(a, i);
+		const char *k = v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+		size_t len = k ? strlen(k) : 0;
+
+		if (!k || len == 0 || len >= CTW_STATUS_KNOB_MAX || len != (size_t)json_object_get_string_len(v) ||
+		    strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789._") != len) {
+			ctw_status_set_err(p->err, p->errlen, "\"yielded_knobs\"[%zu] is not a sysctl name", i);
+			return false;
+		}
+		memcpy(st->yielded[i], k, len + 1);
+	}
+	st->n_yielded = (unsigned)n;
+	return true;
+}
+
 static bool parse_namespaces(struct parse *p, struct json_object *root, struct ctw_status *st)
 {
 	static const char where[] = "namespaces: ";
@@ -559,7 +590,7 @@ int ctw_status_parse(const char *text, size_t len, struct ctw_status *out, char 
 		return r;
 	ok = parse_header(&p, root, out) && parse_table(&p, root, out) &&
 	     parse_rates_events(&p, root, out) && parse_decisions(&p, root, out) && parse_tops(&p, root, out) &&
-	     parse_namespaces(&p, root, out);
+	     parse_namespaces(&p, root, out) && parse_yielded(&p, root, out);
 	json_object_put(root);
 	if (!ok) {
 		memset(out, 0, sizeof(*out));

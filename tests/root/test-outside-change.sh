@@ -72,6 +72,12 @@ after_change=$(sed -n '/CTWARDEN_EVENT=outside_change/,$p' "$CTW_TMP/daemon.log"
 assert_not_contains "max is never lowered from the operator's value" "$after_change" "CTWARDEN_EVENT=max_lowered"
 assert_contains "the lowering the policy wanted is said, not done" "$after_change" "CTWARDEN_EVENT=action_yielded"
 
+# status shows the knob it yields.
+st=$({ "$CTWARDEN" status --json -c "$conf" || true; })
+assert_eq "status --json lists the yielded knob" net.netfilter.nf_conntrack_max "$(json_get "$st" '.yielded_knobs[0]')"
+assert_contains "status says it yields the knob" "$({ "$CTWARDEN" status -c "$conf" || true; })" \
+	"yields net.netfilter.nf_conntrack_max: set outside ctwarden"
+
 # restore keeps the operator's decision.
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true
 run "$CTWARDEN" restore -c "$conf"

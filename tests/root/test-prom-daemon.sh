@@ -111,4 +111,17 @@ bad=$(awk -v contract="$CONTRACT" '
 	BEGIN { while ((getline l < contract) > 0) { if (l ~ /^#/ || l == "") continue; split(l, f, " "); type[f[1]] = f[2] } }
 	/^# TYPE ctwarden_/ { if (!($3 in type)) print "unknown family " $3; else if (type[$3] != $4) print $3 " is " $4 }' <<<"$after")
 assert_eq "scrape: only metrics.txt's names and types" "" "$bad"
+
+# Every metric the shipped rules and dashboard use is in a real scrape of
+# the daemon (the audit-only ones, ctwarden_audit_*, in the audit's).
+served=$(grep -o '^ctwarden_[a-z_]*' <<<"$after" | sort -u)
+audit=$(in_ns "$CTWARDEN" -c "$conf" audit --format=prometheus 2>/dev/null | grep -o '^ctwarden_[a-z_]*' | sort -u || true)
+missing="" checked=0
+for m in $(cat "$CTW_SRCDIR"/contrib/prometheus/ctwarden.rules.yml "$CTW_SRCDIR"/contrib/prometheus/ctwarden-dashboard.json |
+	grep -o 'ctwarden_[a-z_]*' | sed -E 's/_(bucket|sum|count)$//' | sort -u); do
+	checked=$((checked + 1))
+	grep -qx "$m" <<<"$served" || grep -qx "$m" <<<"$audit" || missing="$missing $m"
+done
+assert_gt "the rules and dashboard use several metrics" 5 "$checked"
+assert_eq "every metric of the rules and dashboard is in a real scrape" "" "$missing"
 finish
