@@ -54,6 +54,28 @@ uint64_t ctw_table_full_earlier(const struct ctw_table_full *t, const struct ctw
 	return 0;
 }
 
+void ctw_table_full_span_without(const struct ctw_table_full *t, uint64_t inode, uint64_t *first, uint64_t *last)
+{
+	uint64_t kept = 0, lo = UINT64_MAX, hi = 0, without = 0;
+
+	for (unsigned i = 0; t && i < t->n_netns && i < CTW_KMSG_MAX_NETNS; i++) {
+		const struct ctw_table_full_netns *n = &t->netns[i];
+
+		kept += n->records;
+		if (n->inode == inode)
+			continue;
+		without += n->records;
+		if (n->first_usec < lo)
+			lo = n->first_usec;
+		if (n->last_usec > hi)
+			hi = n->last_usec;
+	}
+	if (!t || kept < t->records || without == 0)
+		return;
+	*first = lo;
+	*last = hi;
+}
+
 const char *ctw_attribution_name(enum ctw_attribution a)
 {
 	switch (a) {

@@ -75,6 +75,12 @@ void ctw_attr_netns_of_host(const struct ctw_host *h, struct ctw_attr_netns *ns)
  * monotonic in the record's time). 0 when they are ns's, or cannot be told. */
 uint64_t ctw_table_full_earlier(const struct ctw_table_full *t, const struct ctw_attr_netns *ns);
 
+/* The oldest and newest record times of t without the records naming inode
+ * (those of an earlier namespace): *first and *last are left as they are when
+ * records not kept by name (more than CTW_KMSG_MAX_NETNS inodes) may be among
+ * them, or when no other record is kept. */
+void ctw_table_full_span_without(const struct ctw_table_full *t, uint64_t inode, uint64_t *first, uint64_t *last);
+
 /* "unknown", "other", "this", "earlier". */
 const char *ctw_attribution_name(enum ctw_attribution a);
 

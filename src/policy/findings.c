@@ -389,12 +389,13 @@ static void describe_netns(const struct eval *e, struct ctw_finding *f)
 	msg_add(f, " In:");
 	for (unsigned i = 0; i < t->n_netns && i < CTW_KMSG_MAX_NETNS; i++) {
 		const struct ctw_table_full_netns *n = &t->netns[i];
-		const char *sep = i ? "," : "";
+		const char *sep = listed ? "," : "";
 
+		/* An earlier netns with this inode has its own info finding. */
+		if (n->inode == e->h->self_netns_inode && e->earlier)
+			continue;
 		if (n->inode == 0)
 			msg_add(f, "%s no netns named (initial netns or older kernel) x%" PRIu64, sep, n->records);
-		else if (n->inode == e->h->self_netns_inode && e->earlier)
-			msg_add(f, "%s an earlier netns with inode %" PRIu64 " x%" PRIu64, sep, n->inode, n->records);
 		else if (n->inode == e->h->self_netns_inode)
 			msg_add(f, "%s this netns (%" PRIu64 ") x%" PRIu64, sep, n->inode, n->records);
 		else
@@ -402,8 +403,8 @@ static void describe_netns(const struct eval *e, struct ctw_finding *f)
 		listed += n->records;
 	}
 	/* Only the first CTW_KMSG_MAX_NETNS distinct netns are kept by name. */
-	if (listed < t->records)
-		msg_add(f, ", others x%" PRIu64, t->records - listed);
+	if (listed < t->records - e->earlier)
+		msg_add(f, ", others x%" PRIu64, t->records - e->earlier - listed);
 	msg_add(f, ".");
 }
 
@@ -453,9 +454,13 @@ static void judge_kmsg(struct eval *e)
 	if (t->records > e->earlier &&
 	    (f = finding_new(e, e->h->global_writable || netns_self_listed(e) ? CTW_SEV_CRITICAL : CTW_SEV_WARNING,
 			     "table_full_logged"))) {
+		uint64_t from = t->first_usec, to = t->last_usec;
+
 		msg_add(f, "The kernel logged %" PRIu64 " 'table full, dropping packet' messages", t->records - e->earlier);
-		if (ctw_format_kmsg_time(t->first_usec, false, first, sizeof(first)) &&
-		    ctw_format_kmsg_time(t->last_usec, false, last, sizeof(last)))
+		if (e->earlier)
+			ctw_table_full_span_without(t, e->h->self_netns_inode, &from, &to);
+		if (ctw_format_kmsg_time(from, false, first, sizeof(first)) &&
+		    ctw_format_kmsg_time(to, false, last, sizeof(last)))
 			msg_add(f, " (%s to %s)", first, last);
 		msg_add(f, ".");
 		if (t->n_netns)

@@ -162,6 +162,34 @@ static void earlier_records_of_a_snapshot(void **state)
 	assert_int_equal(ctw_table_full_earlier(&t, NULL), 0);
 }
 
+static void span_without_an_inode(void **state)
+{
+	struct ctw_table_full t;
+	uint64_t first = 1, last = 2;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	add_records(&t, INO, 200, 10 * S, 20 * S);
+	/* nothing else kept: left as it was */
+	ctw_table_full_span_without(&t, INO, &first, &last);
+	assert_int_equal(first, 1);
+	assert_int_equal(last, 2);
+	add_records(&t, OTHER_INO, 5, 30 * S, 40 * S);
+	add_records(&t, 0, 3, 25 * S, 35 * S);
+	ctw_table_full_span_without(&t, INO, &first, &last);
+	assert_int_equal(first, 25 * S);
+	assert_int_equal(last, 40 * S);
+	/* records not kept by name could be anywhere: left as it was */
+	first = 1;
+	last = 2;
+	t.records += 7;
+	ctw_table_full_span_without(&t, INO, &first, &last);
+	assert_int_equal(first, 1);
+	assert_int_equal(last, 2);
+	ctw_table_full_span_without(NULL, INO, &first, &last);
+	assert_int_equal(first, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +197,7 @@ int main(void)
 		cmocka_unit_test(names),
 		cmocka_unit_test(netns_of_host),
 		cmocka_unit_test(earlier_records_of_a_snapshot),
+		cmocka_unit_test(span_without_an_inode),
 	};
 	return cmocka_run_group_tests_name("attribution", tests, NULL, NULL);
 }

@@ -596,23 +596,36 @@ static void test_table_full_earlier_message(void **state)
 	struct ctw_config c;
 	struct ctw_host h;
 	const struct ctw_finding *x;
+	char from[40], to[40], span[100];
 
 	(void)state;
 	healthy_host(&h);
 	test_config(&c);
 	s_table_full_earlier_and_neighbour(&h, &c);
+	/* the earlier netns's records at 10-20 s since boot, the neighbour's at 30-40 s */
+	h.table_full.first_usec = 10000000;
+	h.table_full.last_usec = 40000000;
+	h.table_full.netns[0].first_usec = 10000000;
+	h.table_full.netns[0].last_usec = 20000000;
+	h.table_full.netns[1].first_usec = 30000000;
+	h.table_full.netns[1].last_usec = 40000000;
 	ctw_findings_evaluate(&h, &c, &f);
 	x = find(&f, "table_full_earlier_netns");
 	assert_non_null(x);
 	assert_non_null(strstr(x->message, "12 'table full' messages name netns 4026532999"));
 	assert_non_null(strstr(x->message, "an earlier namespace with inode 4026532999"));
 	assert_string_equal(x->remedy, "");
-	/* the neighbour's records only, and the earlier netns said as such */
+	/* the neighbour's records only, their times, and nothing of the earlier netns */
 	x = find(&f, "table_full_logged");
 	assert_non_null(x);
 	assert_non_null(strstr(x->message, "logged 5 'table full"));
-	assert_non_null(strstr(x->message, "an earlier netns with inode 4026532999 x12"));
-	assert_non_null(strstr(x->message, "netns 4026532177 x5"));
+	assert_true(ctw_format_kmsg_time(30000000, false, from, sizeof(from)));
+	assert_true(ctw_format_kmsg_time(40000000, false, to, sizeof(to)));
+	snprintf(span, sizeof(span), "(%s to %s)", from, to);
+	assert_non_null(strstr(x->message, span));
+	assert_non_null(strstr(x->message, " In: netns 4026532177 x5."));
+	assert_null(strstr(x->message, "4026532999"));
+	assert_null(strstr(x->message, "others"));
 	assert_null(strstr(x->message, "this netns ("));
 	assert_non_null(strstr(x->message, "None was this netns"));
 	/* no pressure from them: the default established timeout stays a note */
