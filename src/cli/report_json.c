@@ -9,6 +9,7 @@
 
 #include "base/conf.h"
 #include "kernel/ct_top.h"
+#include "policy/attribution.h"
 #include "policy/findings.h"
 #include "kernel/host.h"
 #include "policy/bounds.h"
@@ -79,6 +80,13 @@ static struct json_object *table_full_object(const struct ctw_host *h)
 	const struct ctw_table_full *t = &h->table_full;
 	struct json_object *o = json_object_new_object(), *ns = NULL;
 	bool have = h->have_kmsg;
+	struct ctw_attr_netns self_ns;
+	bool earlier;
+
+	/* Records naming this netns's inode that an earlier netns logged
+	 * (policy/attribution.h): "earlier", not "self". */
+	ctw_attr_netns_of_host(h, &self_ns);
+	earlier = ctw_table_full_earlier(t, &self_ns) > 0;
 
 	if (!o)
 		return NULL;
@@ -87,12 +95,14 @@ static struct json_object *table_full_object(const struct ctw_host *h)
 		for (unsigned i = 0; ns && i < t->n_netns && i < CTW_KMSG_MAX_NETNS; i++) {
 			const struct ctw_table_full_netns *n = &t->netns[i];
 			struct json_object *e = json_object_new_object();
+			bool same = n->inode != 0 && n->inode == h->self_netns_inode;
 
 			if (!e)
 				continue;
 			add(e, "inode", u64_or_null(n->inode != 0, n->inode));
 			add(e, "records", json_object_new_uint64(n->records));
-			add(e, "self", json_object_new_boolean(n->inode != 0 && n->inode == h->self_netns_inode));
+			add(e, "self", json_object_new_boolean(same && !earlier));
+			add(e, "earlier", json_object_new_boolean(same && earlier));
 			json_object_array_add(ns, e);
 		}
 	}

@@ -11,6 +11,7 @@
 
 #include "base/conf.h"
 #include "kernel/ct_top.h"
+#include "policy/attribution.h"
 #include "policy/findings.h"
 #include "kernel/host.h"
 #include "base/timeouts.h"
@@ -170,7 +171,11 @@ static void row_kmsg(FILE *out, const struct ctw_host *h)
 {
 	const struct ctw_table_full *t = &h->table_full;
 	char first[40], last[40], v[768] = "";
+	struct ctw_attr_netns self;
+	bool earlier;
 
+	ctw_attr_netns_of_host(h, &self);
+	earlier = ctw_table_full_earlier(t, &self) > 0;
 	if (!h->have_kmsg) {
 		row(out, "kernel log", "unreadable");
 		return;
@@ -187,7 +192,8 @@ static void row_kmsg(FILE *out, const struct ctw_host *h)
 			put(v, sizeof(v), "; no netns named: %" PRIu64, n->records);
 		else
 			put(v, sizeof(v), "; netns %" PRIu64 "%s: %" PRIu64, n->inode,
-			    n->inode == h->self_netns_inode ? " (this)" : "", n->records);
+			    n->inode != h->self_netns_inode ? "" : earlier ? " (an earlier netns)" : " (this)",
+			    n->records);
 	}
 	if (t->lost_records)
 		put(v, sizeof(v), "; %" PRIu64 " records lost (overwritten)", t->lost_records);

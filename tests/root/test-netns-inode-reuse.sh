@@ -74,6 +74,8 @@ assert_contains "in A: table_full_logged" "$codes" table_full_logged
 assert_not_contains "in A: no earlier-namespace note" "$codes" table_full_earlier_netns
 assert_eq "in A: its records are marked self" true \
 	"$(json_get "$OUT" "[.table_full.netns[]? | select(.inode == $A_INODE) | .self] | first")"
+assert_eq "in A: not earlier" false \
+	"$(json_get "$OUT" "[.table_full.netns[]? | select(.inode == $A_INODE) | .earlier] | first")"
 
 # ---- delete A, find a namespace with A's inode ----------------------------
 ip netns delete "$A"
@@ -105,6 +107,10 @@ assert_json "in B: one JSON object" "$json"
 assert_eq "in B: drop counter 0" 0 "$(json_get "$json" .counters.drop)"
 assert_ge "in B: the records naming $A_INODE are read" "$logged" \
 	"$(json_get "$json" "[.table_full.netns[]? | select(.inode == $A_INODE) | .records] | add // 0")"
+assert_eq "in B: A's records are not marked self" false \
+	"$(json_get "$json" "[.table_full.netns[]? | select(.inode == $A_INODE) | .self] | first")"
+assert_eq "in B: but earlier" true \
+	"$(json_get "$json" "[.table_full.netns[]? | select(.inode == $A_INODE) | .earlier] | first")"
 assert_eq "in B: no critical finding" 0 \
 	"$(json_get "$json" '[.findings[] | select(.severity == "critical")] | length')"
 assert_eq "in B: the earlier-namespace note is info" info \
@@ -123,5 +129,6 @@ run ip netns exec "$B" "$CTWARDEN" audit
 assert_eq "in B: text audit exits $want too" "$want" "$RC"
 assert_contains "in B: the text report mentions the earlier namespace" "$OUT" \
 	"earlier namespace with inode $A_INODE"
+assert_not_contains "in B: the text report does not call it this netns" "$OUT" "netns $A_INODE (this)"
 
 finish
