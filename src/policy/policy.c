@@ -1,5 +1,6 @@
-/* The policy engine: when to raise, lower or rehash the table, when to
- * shorten and restore timeouts, and what to tell the operator. Pure. */
+/* The policy engine's round: observe a snapshot, decide (the alerts here; max
+ * and hash in policy_raise.c, timeouts in policy_timeouts.c), commit what was
+ * done, and the decisions' names. Pure. */
 #include "policy/policy.h"
 
 #include <stdarg.h>
@@ -9,32 +10,7 @@
 
 #include "policy/bounds.h"
 #include "kernel/memory.h"
-
-#define U64_LIMIT_D 18446744073709551616.0  /* 2^64: casts at or above are undefined */
-#define LOWER_MIN_GAIN 5                    /* lower only by at least 1/5 of max */
-
-/* What one round knows, computed once from the snapshot. */
-struct round {
-	const struct ctw_config *c;
-	const struct ctw_snapshot *s;
-	const struct ctw_policy_state *st;
-	struct ctw_decisions *out;
-	double usage;          /* percent of max, 0 when max is unlimited */
-	uint64_t allowed;      /* largest max the policy allows */
-	bool high;             /* usage >= high_water */
-	bool dropping;         /* drops or early drops since the last snapshot */
-	bool filling;          /* full sooner than the horizon at the current growth */
-	double secs_to_full;
-	bool pressure;
-	bool at_limit;         /* pressure, and max cannot be raised */
-	uint64_t max_after;    /* max once this round's raise or lower is done */
-	char cause[96];        /* the pressure, for reasons */
-};
-
-static uint64_t elapsed(uint64_t now, uint64_t then)
-{
-	return now > then ? now - then : 0;
-}
+#include "policy/policy_internal.h"
 
 static bool due(const struct ctw_said *said, uint64_t now, uint64_t interval)
 {
@@ -47,33 +23,9 @@ static void note_said(struct ctw_said *said, uint64_t now)
 	said->at_us = now;
 }
 
-/* ceil(d), saturated to [0, UINT64_MAX]. */
-static uint64_t ceil_u64(double d)
-{
-	uint64_t u;
-
-	if (!(d > 0.0))
-		return 0;
-	if (d >= U64_LIMIT_D)
-		return UINT64_MAX;
-	u = (uint64_t)d;
-	return (double)u < d && u < UINT64_MAX ? u + 1 : u;
-}
-
 static double usage_pct(const struct ctw_snapshot *s)
 {
 	return s->max ? (double)s->count * 100.0 / (double)s->max : 0.0;
-}
-
-static uint64_t floor_of(const struct ctw_config *c, enum ctw_timeout t)
-{
-	return c->timeout_floor_s[t] ? c->timeout_floor_s[t] : 1;
-}
-
-static uint64_t timeout_step_us(const struct ctw_config *c)
-{
-	return c->poll_interval_us > CTW_POLICY_TIMEOUT_STEP_MIN_US ?
-		c->poll_interval_us : CTW_POLICY_TIMEOUT_STEP_MIN_US;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -87,7 +39,7 @@ static void format_into(char *buf, size_t len, const char *f, ...)
 }
 
 __attribute__((format(printf, 7, 8)))
-static struct ctw_decision *add(struct round *r, enum ctw_decision_kind kind, int prio,
+struct ctw_decision *policy_add(struct round *r, enum ctw_decision_kind kind, int prio,
 				enum ctw_target target, uint64_t old_value, uint64_t new_value,
 				const char *fmt, ...)
 {
@@ -154,7 +106,7 @@ static void decide_drops_alert(struct round *r)
 
 	if (!r->dropping || !due(&r->st->drops_said, s->now_us, r->c->alert_reminder_us))
 		return;
-	add(r, CTW_DEC_ALERT_DROPS, s->drops ? LOG_ERR : LOG_WARNING, CTW_TARGET_NONE,
+	policy_add(r, CTW_DEC_ALERT_DROPS, s->drops ? LOG_ERR : LOG_WARNING, CTW_TARGET_NONE,
 	    s->count, s->max, "table full: %llu packets dropped, %llu entries early-dropped since last poll (count %llu, max %llu)",
 	    (unsigned long long)s->drops, (unsigned long long)s->early_drops,
 	    (unsigned long long)s->count, (unsigned long long)s->max);
@@ -214,7 +166,7 @@ static void decide_level_alert(struct round *r)
 		format_into(what, sizeof(what), "still %s (reminder)", ctw_level_name(next));
 	else
 		return;
-	add(r, level_kind[next], level_priority[next], CTW_TARGET_NONE, s->count, s->max,
+	policy_add(r, level_kind[next], level_priority[next], CTW_TARGET_NONE, s->count, s->max,
 	    "usage %.1f%% (%llu/%llu) %s", r->usage, (unsigned long long)s->count,
 	    (unsigned long long)s->max, what);
 }
@@ -231,175 +183,9 @@ static void decide_limit_alert(struct round *r)
 	if (s->memtotal)
 		format_into(budget, sizeof(budget), ", memory_budget %g%% of %llu MiB", c->memory_budget_pct,
 			    (unsigned long long)(s->memtotal >> 20));
-	add(r, CTW_DEC_ALERT_LIMIT, LOG_WARNING, CTW_TARGET_NONE, s->count, s->max,
+	policy_add(r, CTW_DEC_ALERT_LIMIT, LOG_WARNING, CTW_TARGET_NONE, s->count, s->max,
 	    "%s: max %llu cannot be raised, the limit is %llu (max_ceiling %llu%s)", r->cause,
 	    (unsigned long long)s->max, (unsigned long long)r->allowed, (unsigned long long)c->max_ceiling, budget);
-}
-
-/* ---- max and hash --------------------------------------------------------- */
-
-/* Headroom for the count plus the growth expected over the horizon, at least
- * x1.25 (x2 when urgent), at most about x4, within the allowed limit. */
-static uint64_t raise_target(const struct round *r)
-{
-	const struct ctw_config *c = r->c;
-	const struct ctw_snapshot *s = r->s;
-	bool urgent = r->dropping || r->usage >= c->crit_pct;
-	double factor = urgent ? CTW_POLICY_RAISE_URGENT : CTW_POLICY_RAISE_MIN;
-	double per_max = (double)s->max * c->low_water_pct / 100.0;  /* count at low_water */
-	double want = (double)s->count;
-
-	if (s->have_growth && s->growth_per_s > 0.0)
-		want += s->growth_per_s * (double)c->horizon_us / 1e6;
-	if (want < per_max * factor)
-		want = per_max * factor;
-	if (want > per_max * CTW_POLICY_RAISE_MAX)
-		want = per_max * CTW_POLICY_RAISE_MAX;
-	return ctw_max_target(c, ceil_u64(want), s->max, r->allowed);
-}
-
-static void decide_raise(struct round *r)
-{
-	uint64_t max = r->s->max, target = raise_target(r);
-
-	if (target <= max) {
-		r->at_limit = true;
-		return;
-	}
-	add(r, CTW_DEC_RAISE_MAX, LOG_NOTICE, CTW_TARGET_MAX, max, target, "%s: raise max %llu -> %llu",
-	    r->cause, (unsigned long long)max, (unsigned long long)target);
-	r->max_after = target;
-}
-
-/* Give back memory after a long quiet spell: halve at most, bring the recent
- * peak count to low_water (so the same load does not raise it again), never
- * below the count, not while timeouts are still short. */
-static void decide_lower(struct round *r)
-{
-	const struct ctw_config *c = r->c;
-	const struct ctw_snapshot *s = r->s;
-	const struct ctw_policy_state *st = r->st;
-	uint64_t target, peak, max = s->max;
-	char hold[32];
-
-	if (!c->allow_lower_max || !st->under_low || elapsed(s->now_us, st->under_low_since_us) < c->low_water_hold_us)
-		return;
-	if (st->max_changed && elapsed(s->now_us, st->last_max_change_us) < c->low_water_hold_us)
-		return;
-	for (int t = 0; t < CTW_TO__COUNT; t++)
-		if (st->shortened[t])
-			return;
-	peak = st->quiet_peak > st->quiet_peak_prev ? st->quiet_peak : st->quiet_peak_prev;
-	target = ctw_max_target(c, peak > s->count ? peak : s->count, 0, r->allowed);
-	if (target < max - max / 2)
-		target = max - max / 2;
-	if (target <= s->count || target >= max)
-		return;
-	if (max <= r->allowed && target > max - max / LOWER_MIN_GAIN)
-		return;  /* not worth a write */
-	ctw_format_duration(c->low_water_hold_us, hold, sizeof(hold));
-	add(r, CTW_DEC_LOWER_MAX, LOG_NOTICE, CTW_TARGET_MAX, max, target,
-	    "usage %.1f%% < low_water %g%% for %s: lower max %llu -> %llu", r->usage, c->low_water_pct, hold,
-	    (unsigned long long)max, (unsigned long long)target);
-	r->max_after = target;
-}
-
-static void decide_max(struct round *r)
-{
-	if (r->s->max == 0)
-		return;
-	if (r->pressure)
-		decide_raise(r);
-	else
-		decide_lower(r);
-}
-
-/* Rehash (stop-the-world) only when the ratio is exceeded, only upward, and
- * at most once per cooldown. Sized for the max after this round's raise. */
-static void decide_resize(struct round *r)
-{
-	const struct ctw_config *c = r->c;
-	const struct ctw_snapshot *s = r->s;
-	uint64_t basis = r->max_after < r->allowed ? r->max_after : r->allowed;
-	uint64_t want;
-
-	if (s->buckets == 0 || basis == 0 || (double)basis / (double)s->buckets <= c->buckets_ratio)
-		return;
-	want = ctw_buckets_for_max(c, basis);
-	if (want <= s->buckets)
-		return;
-	if (r->st->resized && elapsed(s->now_us, r->st->last_resize_us) < c->resize_cooldown_us)
-		return;
-	add(r, CTW_DEC_RESIZE_HASH, LOG_NOTICE, CTW_TARGET_BUCKETS, s->buckets, want,
-	    "max %llu / %llu buckets = %.2f > buckets_ratio %g: resize hash %llu -> %llu",
-	    (unsigned long long)basis, (unsigned long long)s->buckets, (double)basis / (double)s->buckets,
-	    c->buckets_ratio, (unsigned long long)s->buckets, (unsigned long long)want);
-}
-
-/* ---- timeouts -------------------------------------------------------------- */
-
-/* Halve the first shortenable timeout above its floor, in table order
- * (tcp_timeout_established first). */
-static void shorten_one(struct round *r)
-{
-	const struct ctw_config *c = r->c;
-	const struct ctw_snapshot *s = r->s;
-
-	for (int t = 0; t < CTW_TO__COUNT; t++) {
-		uint64_t cur = s->timeout_s[t], floor = floor_of(c, t), next;
-		struct ctw_decision *d;
-
-		if (!c->timeout_shorten[t] || !s->have_timeout[t] || cur <= floor)
-			continue;
-		next = cur / 2 > floor ? cur / 2 : floor;
-		d = add(r, CTW_DEC_SHORTEN_TIMEOUT, LOG_NOTICE, CTW_TARGET_TIMEOUT, cur, next,
-			"%s, max at its limit %llu: shorten %s %llus -> %llus (floor %llus)", r->cause,
-			(unsigned long long)r->allowed, ctw_timeout_info(t)->name, (unsigned long long)cur,
-			(unsigned long long)next, (unsigned long long)floor);
-		if (d)
-			d->timeout = t;
-		return;
-	}
-}
-
-/* Double back the last shortened timeout in table order, up to its original. */
-static void restore_one(struct round *r)
-{
-	const struct ctw_config *c = r->c;
-	const struct ctw_snapshot *s = r->s;
-	char hold[32];
-
-	ctw_format_duration(c->low_water_hold_us, hold, sizeof(hold));
-	for (int t = CTW_TO__COUNT - 1; t >= 0; t--) {
-		uint64_t cur = s->timeout_s[t], orig = r->st->original_s[t], next;
-		struct ctw_decision *d;
-
-		if (!r->st->shortened[t] || !s->have_timeout[t] || cur >= orig)
-			continue;
-		next = cur > orig / 2 ? orig : cur * 2;
-		if (next < floor_of(c, t))
-			next = floor_of(c, t) < orig ? floor_of(c, t) : orig;
-		d = add(r, CTW_DEC_RESTORE_TIMEOUT, LOG_NOTICE, CTW_TARGET_TIMEOUT, cur, next,
-			"usage under low_water %g%% for %s: restore %s %llus -> %llus (original %llus)",
-			c->low_water_pct, hold, ctw_timeout_info(t)->name, (unsigned long long)cur,
-			(unsigned long long)next, (unsigned long long)orig);
-		if (d)
-			d->timeout = t;
-		return;
-	}
-}
-
-static void decide_timeouts(struct round *r)
-{
-	const struct ctw_policy_state *st = r->st;
-	uint64_t now = r->s->now_us;
-
-	if (st->timeout_stepped && elapsed(now, st->last_timeout_step_us) < timeout_step_us(r->c))
-		return;
-	if (r->at_limit)
-		shorten_one(r);
-	else if (!r->pressure && st->under_low && elapsed(now, st->under_low_since_us) >= r->c->low_water_hold_us)
-		restore_one(r);
 }
 
 /* ---- the round --------------------------------------------------------------- */
@@ -448,9 +234,9 @@ void ctw_policy_decide(const struct ctw_config *c, const struct ctw_snapshot *s,
 	round_init(&r, c, s, st, out);
 	decide_drops_alert(&r);
 	decide_level_alert(&r);
-	decide_max(&r);
-	decide_resize(&r);
-	decide_timeouts(&r);
+	policy_decide_max(&r);
+	policy_decide_resize(&r);
+	policy_decide_timeouts(&r);
 	decide_limit_alert(&r);
 	finish(&r);
 }
