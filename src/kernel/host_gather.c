@@ -10,6 +10,7 @@
 
 #include "kernel/ct_sample.h"
 #include "kernel/knobs.h"
+#include "policy/budget.h"
 
 void ctw_host_note(struct ctw_host *h, const char *fmt, ...)
 {

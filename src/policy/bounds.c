@@ -3,6 +3,7 @@
 
 #include "base/conf.h"
 #include "kernel/memory.h"
+#include "policy/budget.h"
 
 /* 2^64 as a double: casts of values at or above it are undefined. */
 #define U64_LIMIT_D 18446744073709551616.0

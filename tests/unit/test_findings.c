@@ -19,6 +19,7 @@
 #include "kernel/knobs.h"
 #include "policy/bounds.h"
 #include "kernel/memory.h"
+#include "policy/budget.h"
 #include "kernel/stats.h"
 #include "base/timeouts.h"
 

@@ -15,6 +15,7 @@
 #include "base/conf.h"
 #include "policy/bounds.h"
 #include "kernel/memory.h"
+#include "policy/budget.h"
 #include "policy/policy.h"
 #include "base/timeouts.h"
 
