@@ -16,13 +16,18 @@
 #include "kernel/knobs.h"
 #include "policy/bounds.h"
 
-bool ctw_format_kmsg_time(uint64_t usec, bool iso, char *buf, size_t len)
+bool ctw_format_kmsg_time(const struct ctw_kmsg_clock *clk, uint64_t usec, bool iso, char *buf, size_t len)
 {
-	time_t t = ctw_kmsg_usec_to_wall(usec);
 	struct tm tm;
+	time_t t;
 
 	if (len)
 		buf[0] = '\0';
+	if (!clk->known)
+		return false;
+	if (usec > clk->uptime_us)
+		usec = clk->uptime_us;
+	t = (time_t)((clk->boot_wall_us + (int64_t)usec) / 1000000);
 	if (t <= 0 || !gmtime_r(&t, &tm))
 		return false;
 	return strftime(buf, len, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC", &tm) > 0;
@@ -83,8 +88,8 @@ static void judge_kmsg(struct eval *e)
 	    (f = finding_new(e, e->h->global_writable || netns_self_listed(e) ? CTW_SEV_CRITICAL : CTW_SEV_WARNING,
 			     "table_full_logged"))) {
 		msg_add(f, "The kernel logged %" PRIu64 " 'table full, dropping packet' messages", t->records);
-		if (ctw_format_kmsg_time(t->first_usec, false, first, sizeof(first)) &&
-		    ctw_format_kmsg_time(t->last_usec, false, last, sizeof(last)))
+		if (ctw_format_kmsg_time(&e->h->kmsg_clock, t->first_usec, false, first, sizeof(first)) &&
+		    ctw_format_kmsg_time(&e->h->kmsg_clock, t->last_usec, false, last, sizeof(last)))
 			msg_add(f, " (%s to %s)", first, last);
 		msg_add(f, ".");
 		if (t->n_netns)
@@ -180,7 +185,7 @@ void ctw_findings_evaluate(const struct ctw_host *h, const struct ctw_config *c,
 	e.memtotal = h->have_memory ? h->memory.memtotal_bytes : 0;
 	e.allowed = ctw_max_allowed(c, e.objsize, e.memtotal);
 	e.have_usage = h->have_count && h->have_max && h->max > 0;
-	e.usage = ctw_host_usage_pct(h);
+	e.usage = e.have_usage ? 100.0 * (double)h->count / (double)h->max : 0.0;
 	e.drops = counter(h, CTW_CTR_DROP);
 	e.early_drops = counter(h, CTW_CTR_EARLY_DROP);
 	e.chaintoolong = counter(h, CTW_CTR_CHAIN_TOOLONG);
