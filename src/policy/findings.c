@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include "kernel/kmsg.h"
-#include "kernel/knobs.h"
 #include "policy/bounds.h"
 
 bool ctw_format_kmsg_time(const struct ctw_kmsg_clock *clk, uint64_t usec, bool iso, char *buf, size_t len)

@@ -9,7 +9,7 @@
 
 #include "base/conf.h"
 #include "kernel/host.h"
-#include "kernel/knobs.h"
+#include "base/knob_names.h"
 #include "policy/findings.h"
 
 #define SYSCTL_D_FILE "/etc/sysctl.d/90-ctwarden.conf"
