@@ -127,7 +127,7 @@ static struct json_object *limits_object(const struct ctw_host *h, const struct 
 		return NULL;
 	add(o, "max_ceiling", json_object_new_uint64(c->max_ceiling));
 	add(o, "memory_budget_percent", json_object_new_double(c->memory_budget_pct));
-	add(o, "max_allowed", json_object_new_uint64(ctw_max_allowed(c, objsize, memtotal)));
+	add(o, "max_allowed", json_object_new_uint64(ctw_max_allowed(c, objsize, memtotal, h->have_buckets ? h->buckets : 0)));
 	add(o, "buckets_ratio", json_object_new_double(c->buckets_ratio));
 	return o;
 }

@@ -182,7 +182,8 @@ void ctw_findings_evaluate(const struct ctw_host *h, const struct ctw_config *c,
 	}
 	e.objsize = h->have_memory && h->memory.object_size ? h->memory.object_size : CTW_OBJSIZE_ESTIMATE;
 	e.memtotal = h->have_memory ? h->memory.memtotal_bytes : 0;
-	e.allowed = ctw_max_allowed(c, e.objsize, e.memtotal);
+	e.buckets_now = h->have_buckets ? h->buckets : 0;
+	e.allowed = ctw_max_allowed(c, e.objsize, e.memtotal, e.buckets_now);
 	e.have_usage = h->have_count && h->have_max && h->max > 0;
 	e.usage = e.have_usage ? 100.0 * (double)h->count / (double)h->max : 0.0;
 	e.drops = counter(h, CTW_CTR_DROP);

@@ -26,6 +26,7 @@ struct eval {
 	double usage;          /* percent of max */
 	uint64_t objsize;
 	uint64_t memtotal;     /* 0 unknown */
+	uint64_t buckets_now;  /* the kernel's, 0 unknown */
 	uint64_t allowed;      /* ctw_max_allowed() */
 	uint64_t drops, early_drops, chaintoolong;
 	const char *raise_code;/* the finding that carries the "raise max" remedy */

@@ -3,6 +3,7 @@
 #include "policy/findings_internal.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 
 #include "policy/bounds.h"
 
@@ -46,26 +47,41 @@ void judge_hash(struct eval *e)
 	}
 }
 
+/* "6.4%", small shares with two digits that mean something ("0.056%"). */
+static void format_share(double pct, char *buf, size_t len)
+{
+	snprintf(buf, len, pct >= 0.1 ? "%.1f%%" : "%.2g%%", pct);
+}
+
+/* Over budget is exactly what the daemon's limit refuses: ctw_budget_fits()
+ * with the buckets the hash has, or the more a resize for this max brings. */
 void judge_memory(struct eval *e)
 {
 	const struct ctw_host *h = e->h;
 	const struct ctw_memory *m = &h->memory;
-	char at_max[32];
+	char at_max[32], share[32];
+	uint64_t bytes, buckets;
 	struct ctw_finding *f;
 
-	if (!h->have_memory || !h->have_max || h->max == 0 || m->memtotal_bytes == 0)
+	if (!h->have_memory || !h->have_max || h->max == 0 || e->memtotal == 0)
 		return;
-	if (m->percent_of_ram_at_max <= e->c->memory_budget_pct)
+	if (ctw_budget_fits(e->c, e->objsize, e->memtotal, e->buckets_now, h->max))
 		return;
 	f = finding_new(e, CTW_SEV_WARNING, "memory_over_budget");
 	if (!f)
 		return;
-	ctw_format_bytes(m->bytes_at_max, at_max, sizeof(at_max));
-	msg_add(f, "At its max the table would take %s (%.1f%% of RAM), above the budget %g%%.",
-		at_max, m->percent_of_ram_at_max, e->c->memory_budget_pct);
+	bytes = ctw_budget_bytes_at(e->c, e->objsize, h->max, e->buckets_now);
+	buckets = ctw_budget_buckets(e->c, h->max, e->buckets_now);
+	ctw_format_bytes(bytes, at_max, sizeof(at_max));
+	format_share(100.0 * (double)bytes / (double)e->memtotal, share, sizeof(share));
+	msg_add(f, "At its max the table would take %s (%s of RAM), above the budget %g%%.",
+		at_max, share, e->c->memory_budget_pct);
+	if (buckets > e->buckets_now && e->buckets_now > 0)
+		msg_add(f, " That counts the %" PRIu64 " buckets its max calls for (%" PRIu64 " now).",
+			buckets, e->buckets_now);
 	if (m->object_size_estimated)
 		msg_add(f, " These are estimates: the entry size (%" PRIu64 " B) was not readable.",
-			m->object_size);
+			e->objsize);
 	if (e->allowed == 0 || e->allowed >= h->max)
 		return;
 	msg_add(f, " The budget allows max %" PRIu64 ".", e->allowed);

@@ -15,7 +15,7 @@ static void limit_reached(const struct eval *e, struct ctw_finding *f)
 
 	budget_only.max_ceiling = UINT64_MAX;
 	if (e->memtotal) {
-		budget_max = ctw_max_allowed(&budget_only, e->objsize, e->memtotal);
+		budget_max = ctw_max_allowed(&budget_only, e->objsize, e->memtotal, e->buckets_now);
 		msg_add(f, " Its max is already at the limit ctwarden may set: ceiling %" PRIu64
 			", memory budget %g%% = %" PRIu64 " entries.",
 			e->c->max_ceiling, e->c->memory_budget_pct, budget_max);

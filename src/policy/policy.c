@@ -9,7 +9,6 @@
 #include <syslog.h>
 
 #include "policy/bounds.h"
-#include "kernel/memory.h"
 #include "policy/policy_internal.h"
 
 static bool due(const struct ctw_said *said, uint64_t now, uint64_t interval)
@@ -73,7 +72,8 @@ static void round_init(struct round *r, const struct ctw_config *c, const struct
 	r->out = out;
 	r->max_after = s->max;
 	r->usage = usage_pct(s);
-	r->allowed = ctw_max_allowed(c, s->objsize ? s->objsize : CTW_OBJSIZE_ESTIMATE, s->memtotal);
+	/* With the buckets the kernel has: a hash bigger than the ratio wants costs too. */
+	r->allowed = ctw_max_allowed(c, s->objsize, s->memtotal, s->buckets);
 	r->dropping = s->drops > 0 || s->early_drops > 0;
 	if (s->max == 0)
 		return;  /* unlimited: nothing fills up */

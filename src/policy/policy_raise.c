@@ -6,22 +6,9 @@
 #include <syslog.h>
 
 #include "policy/bounds.h"
+#include "policy/u64_math.h"
 
-#define U64_LIMIT_D 18446744073709551616.0  /* 2^64: casts at or above are undefined */
 #define LOWER_MIN_GAIN 5                    /* lower only by at least 1/5 of max */
-
-/* ceil(d), saturated to [0, UINT64_MAX]. */
-static uint64_t ceil_u64(double d)
-{
-	uint64_t u;
-
-	if (!(d > 0.0))
-		return 0;
-	if (d >= U64_LIMIT_D)
-		return UINT64_MAX;
-	u = (uint64_t)d;
-	return (double)u < d && u < UINT64_MAX ? u + 1 : u;
-}
 
 /* Headroom for the count plus the growth expected over the horizon, at least
  * x1.25 (x2 when urgent), at most about x4, within the allowed limit. */
@@ -40,7 +27,7 @@ static uint64_t raise_target(const struct round *r)
 		want = per_max * factor;
 	if (want > per_max * CTW_POLICY_RAISE_MAX)
 		want = per_max * CTW_POLICY_RAISE_MAX;
-	return ctw_max_target(c, ceil_u64(want), s->max, r->allowed);
+	return ctw_max_target(c, ctw_ceil_u64(want), s->max, r->allowed);
 }
 
 static void decide_raise(struct round *r)

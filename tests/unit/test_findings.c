@@ -90,7 +90,7 @@ static const struct ctw_finding *find(const struct ctw_findings *f, const char *
 
 static uint64_t allowed_for(const struct ctw_host *h, const struct ctw_config *c)
 {
-	return ctw_max_allowed(c, h->memory.object_size, h->memory.memtotal_bytes);
+	return ctw_max_allowed(c, h->memory.object_size, h->memory.memtotal_bytes, h->have_buckets ? h->buckets : 0);
 }
 
 /* Does the remedy hold this exact line? */

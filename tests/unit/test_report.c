@@ -235,7 +235,7 @@ static void test_json_full(void **state)
 
 	v = get(o, "limits");
 	expect_u64(v, "max_ceiling", 4194304);
-	expect_u64(v, "max_allowed", ctw_max_allowed(&c, 256, 24 * GiB));
+	expect_u64(v, "max_allowed", ctw_max_allowed(&c, 256, 24 * GiB, h.buckets));
 	assert_true(fabs(json_object_get_double(get(v, "memory_budget_percent")) - 5.0) < 1e-9);
 	assert_true(fabs(json_object_get_double(get(v, "buckets_ratio")) - 1.0) < 1e-9);
 
