@@ -17,7 +17,7 @@ set -u
 
 SRC=${1:-${CTW_SRCDIR:-}}
 BUILD=${2:-${CTW_BUILDDIR:-}}
-[ -n "$SRC" ] && [ -d "$SRC/src/policy" ] || { echo "FAIL: no source tree (SRCDIR or CTW_SRCDIR)"; exit 1; }
+if [ -z "$SRC" ] || [ ! -d "$SRC/src/policy" ]; then echo "FAIL: no source tree (SRCDIR or CTW_SRCDIR)"; exit 1; fi
 [ -n "$BUILD" ] || { echo "FAIL: no build tree (BUILDDIR or CTW_BUILDDIR)"; exit 1; }
 
 # The snapshot's types: structs, enums and constants, read by findings.
@@ -151,7 +151,7 @@ echo "policy/ is pure: $(ls "$SRC"/src/policy/*.[ch] | wc -l) files, $(echo $pol
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 plant() { # plant NAME TEXT: a copy of src/policy with TEXT appended to bounds.c
-	rm -rf "$tmp/$1"; mkdir -p "$tmp/$1/src"
+	rm -rf "${tmp:?}/$1"; mkdir -p "$tmp/$1/src"
 	cp -r "$SRC/src/policy" "$tmp/$1/src/"
 	printf '%s\n' "$2" >>"$tmp/$1/src/policy/bounds.c"
 }
