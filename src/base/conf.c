@@ -30,6 +30,9 @@
 enum key_kind {
 	KEY_MODE,
 	KEY_PATH,
+	KEY_DIRS,
+	KEY_EVENTS,
+	KEY_OUTSIDE,
 	KEY_DURATION,
 	KEY_PERCENT,
 	KEY_COUNT,      /* uint64_t or, with is_u32, uint32_t */
@@ -65,6 +68,9 @@ static const struct key_def keys[] = {
 	{ KEY("daemon", "runtime_dir", KEY_PATH, runtime_dir) },
 	{ KEY("daemon", "alert_reminder", KEY_DURATION, alert_reminder_us), INT_RANGE(SEC, 7 * DAY) },
 	{ KEY("daemon", "all_netns", KEY_BOOL, all_netns) },
+	{ KEY("daemon", "netns_dirs", KEY_DIRS, netns_dirs) },
+	{ KEY("daemon", "events", KEY_EVENTS, events_scope) },
+	{ KEY("daemon", "on_outside_change", KEY_OUTSIDE, outside_adopt) },
 	{ KEY("thresholds", "warn", KEY_PERCENT, warn_pct), PCT_RANGE(100) },
 	{ KEY("thresholds", "crit", KEY_PERCENT, crit_pct), PCT_RANGE(100) },
 	{ KEY("thresholds", "high_water", KEY_PERCENT, high_water_pct), PCT_RANGE(100) },
@@ -121,6 +127,10 @@ void ctw_config_defaults(struct ctw_config *c)
 	copy_str(c->runtime_dir, sizeof(c->runtime_dir), "/run/ctwarden");
 	c->alert_reminder_us = 3600 * SEC;
 	c->all_netns = true;
+	copy_str(c->netns_dirs[0], CTW_CONF_PATH_MAX, "/run/netns");
+	copy_str(c->netns_dirs[1], CTW_CONF_PATH_MAX, "/var/run/docker/netns");
+	c->n_netns_dirs = 2;
+	c->events_scope = CTW_EVENTS_ALL;
 	c->warn_pct = 75;
 	c->crit_pct = 90;
 	c->high_water_pct = 80;
@@ -496,6 +506,31 @@ static int set_fraction(struct conf_parse *p, const struct key_def *k, const cha
 	return 0;
 }
 
+/* A list of absolute directories separated by spaces. */
+static int set_dirs(struct conf_parse *p, const char *name, const char *value)
+{
+	char copy[CTW_NETNS_DIRS_MAX * CTW_CONF_PATH_MAX];
+	char *save = NULL, *tok;
+	unsigned n = 0;
+
+	if (strlen(value) >= sizeof(copy)) {
+		conf_error(p, p->lineno, "%s: too long", name);
+		return -EINVAL;
+	}
+	copy_str(copy, sizeof(copy), value);
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (n == CTW_NETNS_DIRS_MAX) {
+			conf_error(p, p->lineno, "%s: at most %d directories", name, CTW_NETNS_DIRS_MAX);
+			return -EINVAL;
+		}
+		if (set_path(p, name, tok, p->cfg.netns_dirs[n]) < 0)
+			return -EINVAL;
+		n++;
+	}
+	p->cfg.n_netns_dirs = n;
+	return 0;
+}
+
 static int set_value(struct conf_parse *p, const struct key_def *k, size_t slot, const char *name,
 		     const char *value)
 {
@@ -514,6 +549,27 @@ static int set_value(struct conf_parse *p, const struct key_def *k, size_t slot,
 		return 0;
 	case KEY_PATH:
 		return set_path(p, name, value, field);
+	case KEY_DIRS:
+		return set_dirs(p, name, value);
+	case KEY_OUTSIDE:
+		if (strcmp(value, "yield") == 0 || strcmp(value, "adopt") == 0) {
+			p->cfg.outside_adopt = value[0] == 'a';
+			return 0;
+		}
+		conf_error(p, p->lineno, "on_outside_change = %s: must be yield or adopt", value);
+		return -EINVAL;
+	case KEY_EVENTS:
+		if (strcmp(value, "all") == 0)
+			p->cfg.events_scope = CTW_EVENTS_ALL;
+		else if (strcmp(value, "own") == 0)
+			p->cfg.events_scope = CTW_EVENTS_OWN;
+		else if (strcmp(value, "none") == 0)
+			p->cfg.events_scope = CTW_EVENTS_NONE;
+		else {
+			conf_error(p, p->lineno, "events = %s: must be all, own or none", value);
+			return -EINVAL;
+		}
+		return 0;
 	case KEY_DURATION:
 		return set_duration(p, k, name, value, (uint64_t *)field);
 	case KEY_FLOOR:

@@ -7,12 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/conf_values.h"
 #include "base/timeouts.h"
 
 #define CTW_DEFAULT_CONFIG_PATH "/etc/ctwarden/ctwarden.conf"
 #define CTW_CONF_PATH_MAX 256
 
 enum ctw_mode { CTW_MODE_ENFORCE, CTW_MODE_ADVISE };
+/* Which namespaces get a conntrack event socket. */
+enum ctw_events_scope { CTW_EVENTS_ALL, CTW_EVENTS_OWN, CTW_EVENTS_NONE };
+
+#define CTW_NETNS_DIRS_MAX 8
 
 struct ctw_config {
 	/* [daemon] */
@@ -22,6 +27,10 @@ struct ctw_config {
 	char runtime_dir[CTW_CONF_PATH_MAX];
 	uint64_t alert_reminder_us;  /* how often a still-active alert is repeated */
 	bool all_netns;              /* watch every network namespace, not only our own */
+	char netns_dirs[CTW_NETNS_DIRS_MAX][CTW_CONF_PATH_MAX]; /* where tools bind-mount namespaces */
+	unsigned n_netns_dirs;
+	enum ctw_events_scope events_scope;
+	bool outside_adopt;          /* on_outside_change = adopt (else yield) */
 
 	/* [thresholds], percent of max (0 < x <= 100) */
 	double warn_pct;
@@ -63,16 +72,5 @@ int ctw_config_load(const char *path, bool must_exist, struct ctw_config *out, c
 /* Parse config text (no file-permission checks); name is used in messages. */
 int ctw_config_parse_buffer(const char *name, const char *buf, size_t len, struct ctw_config *out,
 			    char *err, size_t errlen);
-
-/* Strict value parsers, 0 or -EINVAL / -ERANGE. */
-int ctw_parse_duration_us(const char *s, uint64_t *out);  /* 100ms 30s 10min 1h 2d (and us); bare number = seconds */
-int ctw_parse_percent(const char *s, double *out);        /* "80%" or "12.5%" -> 80.0 / 12.5 */
-int ctw_parse_u64(const char *s, uint64_t *out);          /* decimal only */
-int ctw_parse_size(const char *s, uint64_t *out);         /* bytes; K KiB M MiB G GiB = powers of 1024 */
-int ctw_parse_decimal(const char *s, double *out);        /* "4" "0.25": plain non-negative decimal */
-int ctw_parse_bool(const char *s, bool *out);             /* yes/no true/false 1/0 */
-
-/* Format a duration for humans ("1h", "30s", "100ms"). */
-void ctw_format_duration(uint64_t us, char *buf, size_t len);
 
 #endif

@@ -1,6 +1,6 @@
 /* Strict parsers for config values: no sign, no spaces, no hex, no exponent,
  * no locale; overflow is an error, never a wrap or a clamp. */
-#include "base/conf.h"
+#include "base/conf_values.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -17,13 +17,16 @@
 #define WIDTH 80
 #define LABEL "%-14s"
 #define TEXT_DECISIONS 8  /* the text shows this many; --json has the whole ring */
+#define TEXT_NETNS 10     /* namespaces the text lists; --json has CTW_STATUS_NETNS_MAX */
+#define NETNS_NAME_COLS 36
 
 static const char *const status_help =
 	"Usage: ctwarden status [--json] [-c FILE]\n"
 	"What the running daemon sees now: table usage, rates, time to full,\n"
 	"events, its last decisions and the top talkers, read from\n"
 	"<runtime_dir>/status.json. Exits 0 normal, 1 warning, 2 critical (the\n"
-	"daemon's alert level), 3 when it is not running or its status is stale.\n";
+	"daemon's alert level; at least 1 when a namespace could not be watched),\n"
+	"3 when it is not running or its status is stale.\n";
 
 /* Everything one status run owns. */
 struct status_ctx {
@@ -118,6 +121,9 @@ static void print_header(FILE *out, const struct status_ctx *c, uint64_t now)
 	human_duration(now > st->updated_at_us ? now - st->updated_at_us : 0, age, sizeof(age));
 	fprintf(out, "ctwarden is running (pid %d, %s mode), level %s\n", (int)st->pid,
 		ctw_status_mode_name(st->mode), ctw_level_name(st->level));
+	if (st->netns_unwatchable > 0)
+		fprintf(out, "  WARNING: %u namespace(s) could not be watched: see journalctl -u ctwarden\n",
+			st->netns_unwatchable);
 	fprintf(out, "  since %s (up %s), updated %s ago\n", started, up, age);
 	if (st->config[0])
 		fprintf(out, "  policy %s\n", st->config);
@@ -166,6 +172,71 @@ static void print_flow(FILE *out, const struct ctw_status *st)
 		fprintf(out, LABEL "not subscribed\n", "events:");
 }
 
+/* A name cut to cols bytes between UTF-8 characters: bytes are at least
+ * columns, so it fits. (The reader let only clean names through.) */
+static void netns_name(const char *name, char *buf, size_t cols)
+{
+	size_t n = strnlen(name, cols);
+
+	while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+		n--;  /* name[n] continues a character: cut before it */
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+}
+
+/* "3.2 s", "4 min 10 s", ... in a column: past 99 days the digits would
+ * push the line over; nobody plans that far. */
+static void ttf_cell(const struct ctw_status_netns *n, char *buf, size_t len)
+{
+	if (!n->have_time_to_full)
+		snprintf(buf, len, "%s", n->have_rates ? "not growing" : "-");
+	else if (n->time_to_full_s >= 99.0 * 86400)
+		snprintf(buf, len, "> 99 d");
+	else
+		human_duration(n->time_to_full_s > 0 ? (uint64_t)(n->time_to_full_s * 1e6) : 0, buf, len);
+}
+
+/* Every namespace the daemon knows: the totals, then the fullest few. */
+static void print_namespaces(FILE *out, const struct ctw_status *st)
+{
+	unsigned shown = st->n_netns < TEXT_NETNS ? st->n_netns : TEXT_NETNS;
+
+	if (st->n_netns == 0 && st->netns_unwatchable == 0)
+		return;  /* an older daemon: the netns line above says it all */
+	fprintf(out, "\nNamespaces: watched %u, unwatchable %u, %" PRIu64 " entries in all\n", st->netns_watched,
+		st->netns_unwatchable, st->netns_total_entries);
+	if (st->pressure_netns[0] || st->pressure_inode) {
+		char name[NETNS_NAME_COLS + 1];
+
+		netns_name(st->pressure_netns[0] ? st->pressure_netns : "?", name, NETNS_NAME_COLS);
+		fprintf(out, "  the policy acts on %s", name);
+		if (st->pressure_inode)
+			fprintf(out, " (inode %" PRIu64 ")", st->pressure_inode);
+		fputc('\n', out);
+	}
+	if (shown == 0)
+		return;
+	/* 2 + 36 + 1 + 10 + 1 + 6 + 1 + 10 + 1 + 12 = 80 columns */
+	fprintf(out, "  %-*s %10s %6s %10s %12s\n", NETNS_NAME_COLS, "name", "entries", "usage", "new/s",
+		"time to full");
+	for (unsigned i = 0; i < shown; i++) {
+		const struct ctw_status_netns *n = &st->netns[i];
+		char name[NETNS_NAME_COLS + 1], usage[320] = "-", rate[320] = "-", ttf[32];  /* the widest %f */
+
+		netns_name(n->name[0] ? n->name : "?", name, NETNS_NAME_COLS);
+		if (st->max)
+			snprintf(usage, sizeof(usage), "%.1f%%", 100.0 * (double)n->count / (double)st->max);
+		if (n->have_rates)
+			snprintf(rate, sizeof(rate), "%.1f", n->new_per_s);
+		ttf_cell(n, ttf, sizeof(ttf));
+		fprintf(out, "  %-*s %10" PRIu64 " %6s %10s %12s\n", NETNS_NAME_COLS, name, n->count, usage, rate,
+			ttf);
+	}
+	if (st->netns_watched > shown)
+		fprintf(out, "  ... %u more (the fullest %u in --json)\n", st->netns_watched - shown,
+			st->n_netns);
+}
+
 static void print_decisions(FILE *out, const struct ctw_status *st, uint64_t now)
 {
 	const struct ctw_status_decision *d;
@@ -209,6 +280,7 @@ static void print_text(FILE *out, const struct status_ctx *c, uint64_t now)
 	print_header(out, c, now);
 	print_table(out, st);
 	print_flow(out, st);
+	print_namespaces(out, st);
 	print_decisions(out, st, now);
 	if (st->top_sources.n + st->top_destinations.n + st->top_ports.n == 0) {
 		fprintf(out, "\nNo top talkers yet.\n");
@@ -278,7 +350,11 @@ static int show_status(struct status_ctx *c)
 		print_text(stdout, c, now);
 	if (fflush(stdout) != 0)
 		return CTW_EXIT_UNKNOWN;
-	return (int)c->st.level;  /* 0 normal, 1 warning, 2 critical */
+	/* 0 normal, 1 warning, 2 critical; a namespace it cannot see is a
+	 * warning at least: its table may fill unnoticed. */
+	if (c->st.level == CTW_LEVEL_NORMAL && c->st.netns_unwatchable > 0)
+		return (int)CTW_LEVEL_WARN;
+	return (int)c->st.level;
 }
 
 int ctw_cmd_status(struct ctw_cli *cli)

@@ -8,12 +8,18 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
 #include <time.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "base/log.h"
+#include "daemon/daemon_kmsg.h"
+#include "daemon/daemon_outside.h"
+#include "daemon/daemon_round.h"
+#include "daemon/daemon_status.h"
+#include "daemon/netns_watch.h"
 #include "kernel/memory.h"
 
 static void say(struct ctw_daemon *d, enum ctw_event kind, const char *reason, const char *fmt, ...)
@@ -67,6 +73,24 @@ static void seed_policy_from_state(struct ctw_daemon *d)
 	}
 }
 
+/* Every watched namespace costs about three descriptors (count file,
+ * statistics and event sockets): take all the hard limit allows, so a host
+ * with thousands of containers is not watched only in part. */
+static void raise_nofile(struct ctw_daemon *d)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit want = { rl.rlim_max, rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl = want;
+	}
+	d->nofile_limit = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+}
+
 int ctw_daemon_init(struct ctw_daemon *d, const char *config_path, bool config_explicit,
 		    const struct ctw_config *cfg, const char *root)
 {
@@ -95,7 +119,10 @@ int ctw_daemon_init(struct ctw_daemon *d, const char *config_path, bool config_e
 		ctw_log(LOG_ERR, "%s; refusing to start (it holds the original kernel values)", err);
 		return r;
 	}
+	raise_nofile(d);
 	r = ctw_poller_open(&d->poller, &d->knobs, d->live, &d->cfg);
+	if (r == 0)
+		d->poller.fd_limit = d->nofile_limit == UINT64_MAX ? 0 : d->nofile_limit;
 	if (r < 0) {
 		ctw_log(LOG_ERR, "cannot open %s: %s", ctw_knob_path(&d->knobs, CTW_KNOB_COUNT), strerror(-r));
 		return r;
@@ -116,8 +143,35 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 
 	sd_event_now(d->event, CLOCK_MONOTONIC, &now);
 	ctw_daemon_poll_round(d, now);
+	/* Directories that appeared since (docker started after us). */
+	if (now - d->poller.last_scan_us < d->cfg.poll_interval_us)
+		ctw_netns_watch_refresh(d);
 	sd_event_source_set_time_relative(s, d->cfg.poll_interval_us);
 	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+/* Events in a namespace project a full table (or were lost): act now. */
+static void on_watcher_pressure(struct ctw_watcher *w, uint64_t now_us, void *userdata)
+{
+	ctw_daemon_poll_round(userdata, now_us);
+}
+
+/* Said once per namespace and reason: never claim it does not exist. */
+static void on_unwatchable(const struct ctw_unwatchable *u, void *userdata)
+{
+	struct ctw_daemon *d = userdata;
+	struct ctw_journal_entry e;
+	const char *hint = u->err == -EMFILE || u->err == -ENFILE ? " (the file descriptor limit: raise LimitNOFILE=)" : "";
+
+	ctw_journal_entry_init(&e, CTW_EV_NETNS_UNWATCHABLE,
+			       "cannot watch network namespace %s (%s, inode %" PRIu64 "): %s%s; "
+			       "it can fill up unseen, trying again at the next scan",
+			       u->name, u->path, u->inode, strerror(-u->err), hint);
+	ctw_journal_entry_set_reason(&e, "%s%s", strerror(-u->err), hint);
+	ctw_journal_entry_set_mode(&e, d->cfg.mode);
+	if (u->inode)
+		ctw_journal_entry_set_netns(&e, u->inode);
+	ctw_journal_emit(&d->journal, &e);
 }
 
 static void reload(struct ctw_daemon *d)
@@ -132,7 +186,11 @@ static void reload(struct ctw_daemon *d)
 		say(d, CTW_EV_RELOAD_FAILED, err, "reload failed, keeping the running configuration: %s", err);
 	} else {
 		d->cfg = fresh;
-		ctw_poller_set_timeouts(&d->poller, &d->cfg);
+		ctw_poller_set_config(&d->poller);
+		ctw_daemon_outside_forgive(d);
+		ctw_netns_watch_stop(d);
+		if (ctw_netns_watch_start(d) < 0)
+			ctw_log(LOG_WARNING, "cannot watch the namespace directories again; the rescan still finds them");
 		read_memory_facts(d);
 		sd_event_source_set_time_relative(d->poll_timer, d->cfg.poll_interval_us);
 		say(d, CTW_EV_RELOADED, NULL, "configuration reloaded from %s (mode %s, poll every %" PRIu64 " ms)",
@@ -179,7 +237,10 @@ int ctw_daemon_run(struct ctw_daemon *d)
 	r = ctw_daemon_watch_kmsg(d);
 	if (r < 0)
 		return r;
-	r = ctw_daemon_watch_events(d);
+	r = ctw_poller_attach(&d->poller, d->event, on_watcher_pressure, on_unwatchable, d);
+	if (r < 0)
+		return r;
+	r = ctw_netns_watch_start(d);
 	if (r < 0)
 		return r;
 
@@ -195,7 +256,7 @@ int ctw_daemon_run(struct ctw_daemon *d)
 
 void ctw_daemon_fini(struct ctw_daemon *d)
 {
-	ctw_daemon_events_fini(d);
+	ctw_netns_watch_stop(d);
 	d->kmsg_source = sd_event_source_unref(d->kmsg_source);
 	d->poll_timer = sd_event_source_unref(d->poll_timer);
 	d->event = sd_event_unref(d->event);

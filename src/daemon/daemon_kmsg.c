@@ -1,7 +1,7 @@
 /* The daemon's kernel-log watch: /dev/kmsg opened at its end, so only new
  * records count. A table-full record is a CRITICAL journal entry naming the
  * netns, and the policy is evaluated at once instead of at the next poll. */
-#include "daemon/daemon.h"
+#include "daemon/daemon_kmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 
 #include "kernel/kmsg.h"
 #include "base/log.h"
+#include "daemon/daemon_round.h"
 
 /* Per wakeup: how many records mention each netns (bursts come in tens). */
 struct kmsg_burst {
@@ -37,38 +38,57 @@ static void burst_add(struct kmsg_burst *b, uint64_t inode)
 	}
 }
 
-/* A name for the operator: "ctw-test-1 (/run/netns)", "pid 1234", "host". */
-static const char *netns_name(struct ctw_daemon *d, uint64_t inode, char *buf, size_t len)
+/* A name for the operator: "ctw-test-1", "docker 1a2b3c4d5e6f", "pid 1234",
+ * "host"; the watcher of that netns (NULL when not watched). */
+static const char *netns_name(struct ctw_daemon *d, uint64_t inode, char *buf, size_t len,
+			      struct ctw_watcher **watcher)
 {
+	const struct ctw_unwatchable *u;
 	uint64_t now;
 
-	if (inode == 0)
+	*watcher = NULL;
+	if (inode == 0) {
+		*watcher = ctw_poller_own(&d->poller);
 		return "the initial netns";
+	}
 	for (int attempt = 0; attempt < 2; attempt++) {
-		for (unsigned i = 0; i < d->poller.n_watch; i++) {
-			if (d->poller.watch[i].ref.inode == inode) {
-				snprintf(buf, len, "%s", d->poller.watch[i].ref.name);
-				return buf;
-			}
+		struct ctw_watcher *w = ctw_poller_find(&d->poller, inode);
+
+		if (w) {
+			*watcher = w;
+			snprintf(buf, len, "%s", w->ref.name);
+			return buf;
+		}
+		u = ctw_poller_find_unwatchable(&d->poller, inode);
+		if (u) {
+			snprintf(buf, len, "%s (which ctwarden cannot watch: %s)", u->name, strerror(-u->err));
+			return buf;
 		}
 		/* A netns made since the last scan: look again once. */
 		sd_event_now(d->event, CLOCK_MONOTONIC, &now);
 		ctw_poller_rescan(&d->poller, now);
 	}
-	return "a netns not found under /run/netns or /proc";
+	return "a namespace ctwarden has not found (gone since, or not visible from here)";
 }
 
 static void report_burst(struct ctw_daemon *d, const struct kmsg_burst *b)
 {
-	char name[CTW_NETNS_NAME_MAX + 8], top[256];
+	char name[CTW_NETNS_NAME_MAX + 128], top[256];
 
-	ctw_daemon_top_line(d, top, sizeof(top));
 	for (unsigned i = 0; i < b->n; i++) {
 		struct ctw_journal_entry e;
+		struct ctw_watcher *w;
+		const char *what = netns_name(d, b->inode[i], name, sizeof(name), &w);
+
+		top[0] = '\0';
+		if (w) {
+			ctw_watcher_top_line(w, top, sizeof(top));
+			w->poll_now = true;   /* read it in the round that follows */
+		}
 
 		ctw_journal_entry_init(&e, CTW_EV_TABLE_FULL,
 				       "kernel: conntrack table full, dropping packets in %s (netns inode %" PRIu64
-				       "): %" PRIu64 " record(s)%s%s", netns_name(d, b->inode[i], name, sizeof(name)),
+				       "): %" PRIu64 " record(s)%s%s", what,
 				       b->inode[i], b->records[i], top[0] ? "; " : "", top);
 		e.priority = LOG_CRIT;
 		if (b->inode[i])

@@ -1,5 +1,5 @@
 /* One poll round of the daemon: snapshot -> policy -> actuator -> journal. */
-#include "daemon/daemon.h"
+#include "daemon/daemon_round.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -10,6 +10,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "base/log.h"
+#include "daemon/daemon_outside.h"
+#include "daemon/daemon_status.h"
 
 static enum ctw_knob decision_knob(const struct ctw_decision *dec)
 {
@@ -58,14 +60,17 @@ static void fill_snapshot(const struct ctw_daemon *d, const struct ctw_poll *p, 
 	 * netns the events give it sooner and sharper. */
 	s->have_growth = true;
 	s->growth_per_s = p->growth_per_s;
-	if (p->fullest == &d->poller.watch[0].ref)
-		ctw_daemon_events_growth(d, &s->growth_per_s);
-	memcpy(s->have_timeout, p->have_timeout, sizeof(s->have_timeout));
-	memcpy(s->timeout_s, p->timeout_s, sizeof(s->timeout_s));
+	/* Timeouts are per namespace, and the ones read (and written) are our
+	 * own: shortening them cannot help another namespace that is full, so
+	 * the policy sees them only when the pressure is in ours. */
+	if (p->fullest == ctw_poller_own(&d->poller)) {
+		memcpy(s->have_timeout, p->have_timeout, sizeof(s->have_timeout));
+		memcpy(s->timeout_s, p->timeout_s, sizeof(s->timeout_s));
+	}
 }
 
 static void journal_decision(struct ctw_daemon *d, const struct ctw_decision *dec,
-			     const struct ctw_snapshot *s, const struct ctw_netns_ref *fullest, bool applied)
+			     const struct ctw_snapshot *s, const struct ctw_watcher *fullest, bool applied)
 {
 	struct ctw_journal_entry e;
 	bool action = ctw_decision_is_action(dec->kind);
@@ -77,15 +82,15 @@ static void journal_decision(struct ctw_daemon *d, const struct ctw_decision *de
 	else if (action)
 		ctw_journal_entry_init(&e, decision_event(dec->kind), "%s %" PRIu64 " -> %" PRIu64 ": %s",
 				       knob, dec->old_value, dec->new_value, dec->reason);
-	else if (fullest && fullest != &d->poller.watch[0].ref)
+	else if (fullest && fullest != ctw_poller_own(&d->poller))
 		ctw_journal_entry_init(&e, decision_event(dec->kind), "%s (netns %s, inode %" PRIu64 ")",
-				       dec->reason, fullest->name, fullest->inode);
+				       dec->reason, fullest->ref.name, fullest->ref.inode);
 	else
 		ctw_journal_entry_init(&e, decision_event(dec->kind), "%s", dec->reason);
 	if (dec->kind == CTW_DEC_ALERT_CRIT || dec->kind == CTW_DEC_ALERT_DROPS) {
 		char top[256];
 
-		ctw_daemon_top_line(d, top, sizeof(top));
+		ctw_watcher_top_line(fullest ? fullest : ctw_poller_own(&d->poller), top, sizeof(top));
 		if (top[0] && strlen(e.message) + strlen(top) + 3 < sizeof(e.message))
 			strcat(strcat(e.message, "; "), top);
 	}
@@ -100,8 +105,8 @@ static void journal_decision(struct ctw_daemon *d, const struct ctw_decision *de
 	}
 	if (dec->kind == CTW_DEC_ALERT_DROPS)
 		ctw_journal_entry_set_drops(&e, s->drops + s->early_drops);
-	if (fullest && fullest->inode)
-		ctw_journal_entry_set_netns(&e, fullest->inode);
+	if (fullest && fullest->ref.inode)
+		ctw_journal_entry_set_netns(&e, fullest->ref.inode);
 	(void)applied;
 	ctw_journal_emit(&d->journal, &e);
 }
@@ -125,7 +130,7 @@ static void journal_failure(struct ctw_daemon *d, const struct ctw_decision *dec
 
 /* Carry out one decision; returns whether the kernel now has the new value. */
 static bool carry_out(struct ctw_daemon *d, const struct ctw_decision *dec, const struct ctw_snapshot *s,
-		      const struct ctw_netns_ref *fullest)
+		      const struct ctw_watcher *fullest)
 {
 	char err[512] = "";
 	bool first_report;
@@ -135,9 +140,13 @@ static bool carry_out(struct ctw_daemon *d, const struct ctw_decision *dec, cons
 		journal_decision(d, dec, s, fullest, false);
 		return false;
 	}
+	/* A knob set outside ctwarden is the operator's. */
+	if (!ctw_daemon_outside_allows(d, dec, decision_knob(dec)))
+		return false;
 	switch (ctw_actuator_apply(&d->actuator, decision_knob(dec), dec->old_value, dec->new_value,
 				   s->now_us, &errnum, &first_report, err, sizeof(err))) {
 	case CTW_APPLY_DONE:
+		ctw_daemon_outside_wrote(d, decision_knob(dec), dec->new_value);
 		journal_decision(d, dec, s, fullest, true);
 		return true;
 	case CTW_APPLY_FAILED:
@@ -156,7 +165,7 @@ static void update_status(struct ctw_daemon *d, const struct ctw_poll *p)
 	unsigned pct = p->max ? (unsigned)(100 * p->count / p->max) : 0;
 
 	snprintf(status, sizeof(status), "count %" PRIu64 "/%" PRIu64 " (%u%%%s%s), %" PRIu64 " drops%s",
-		 p->count, p->max, pct, p->n_netns > 1 ? " in " : "", p->n_netns > 1 ? p->fullest->name : "",
+		 p->count, p->max, pct, p->n_netns > 1 ? " in " : "", p->n_netns > 1 ? p->fullest->ref.name : "",
 		 d->drops_total, d->cfg.mode == CTW_MODE_ADVISE ? ", advise mode" : "");
 	if (strcmp(status, d->status) != 0) {
 		memcpy(d->status, status, sizeof(status));
@@ -171,7 +180,7 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 	struct ctw_poll poll;
 	int r;
 
-	r = ctw_poller_read(&d->poller, now_us, &poll);
+	r = ctw_poller_read(&d->poller, now_us, false, &poll);
 	if (r < 0) {
 		if (!d->poll_failing)
 			ctw_log(LOG_ERR, "cannot read the conntrack count or max: %s; retrying", strerror(-r));
@@ -180,8 +189,7 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 	}
 	d->poll_failing = false;
 	d->drops_total += poll.drops;
-	d->last_max = poll.max;
-	ctw_daemon_events_anchor(d, d->poller.watch[0].count);
+	ctw_daemon_outside_observe(d, &poll);
 	fill_snapshot(d, &poll, now_us, &snap);
 
 	ctw_policy_observe(&d->policy, &d->cfg, &snap);

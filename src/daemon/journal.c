@@ -37,6 +37,9 @@ static const struct event_kind {
 	[CTW_EV_LIMIT_REACHED]     = { "limit_reached", CTW_MID_LIMIT_REACHED, LOG_WARNING, CTW_JF_REASON },
 	[CTW_EV_ACTION_FAILED]     = { "action_failed", CTW_MID_ACTION_FAILED, LOG_ERR, CTW_JF_ERRNO | CTW_JF_KNOB },
 	[CTW_EV_TABLE_FULL]        = { "table_full", CTW_MID_TABLE_FULL, LOG_ERR, 0 },
+	[CTW_EV_NETNS_UNWATCHABLE] = { "netns_unwatchable", CTW_MID_NETNS_UNWATCHABLE, LOG_WARNING, CTW_JF_REASON },
+	[CTW_EV_OUTSIDE_CHANGE]    = { "outside_change", CTW_MID_OUTSIDE_CHANGE, LOG_NOTICE, CHANGE },
+	[CTW_EV_ACTION_YIELDED]    = { "action_yielded", CTW_MID_ACTION_YIELDED, LOG_WARNING, CHANGE },
 };
 
 static const struct event_kind *event_kind(enum ctw_event kind)

@@ -39,6 +39,9 @@ enum ctw_event {
 	CTW_EV_LIMIT_REACHED,      /* wanted to act, a configured limit said no */
 	CTW_EV_ACTION_FAILED,      /* a write to the kernel failed */
 	CTW_EV_TABLE_FULL,         /* "table full, dropping packet" in the kernel log */
+	CTW_EV_NETNS_UNWATCHABLE,  /* a network namespace exists but cannot be watched */
+	CTW_EV_OUTSIDE_CHANGE,     /* a managed knob holds a value ctwarden did not write */
+	CTW_EV_ACTION_YIELDED,     /* an action not taken: the knob is the operator's */
 	CTW_EV__COUNT
 };
 
@@ -59,6 +62,9 @@ enum ctw_event {
 #define CTW_MID_LIMIT_REACHED     "5d157368d1d449209f6f8babfb81b531"
 #define CTW_MID_ACTION_FAILED     "b48218a6a1bb42c4a8d054158d487b5f"
 #define CTW_MID_TABLE_FULL        "df3b98528e764cfea34f99e171fdfc28"
+#define CTW_MID_OUTSIDE_CHANGE    "3ef7e54f939a456fb1d4ecc451417fa4"
+#define CTW_MID_ACTION_YIELDED    "e00ee0f8af104e0298620b80585d4971"
+#define CTW_MID_NETNS_UNWATCHABLE "35eef459a03f4370aaaff0e10028a5d4"
 
 /* Which optional fields an entry carries (struct ctw_journal_entry.has). */
 enum ctw_journal_field {

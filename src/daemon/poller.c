@@ -1,35 +1,19 @@
+/* The global knobs and the set of watched namespaces, read once per poll. */
 #include "daemon/poller.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "base/conf.h"
+#include "kernel/knob_fd.h"
+#include "policy/poll_schedule.h"
 
-int ctw_knob_open_fd(const struct ctw_knobs *k, enum ctw_knob id)
-{
-	int fd = openat(k->root_fd, ctw_knob_path(k, id), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	return fd < 0 ? -errno : fd;
-}
-
-int ctw_knob_read_fd(int fd, uint64_t *out)
-{
-	char buf[32];
-	ssize_t n;
-
-	do
-		n = pread(fd, buf, sizeof(buf), 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n == sizeof(buf))
-		return -EINVAL;
-	return ctw_knob_parse_value(buf, (size_t)n, out);
-}
+#define SLAB_OBJECTS_PATH "sys/kernel/slab/nf_conntrack/objects"
 
 static void close_fd(int *fd)
 {
@@ -38,9 +22,30 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-void ctw_poller_set_timeouts(struct ctw_poller *p, const struct ctw_config *c)
+/* The config's part of the options (the shared batch and per-watcher flags stay). */
+static void opts_from_config(struct ctw_watcher_opts *o, const struct ctw_config *c)
 {
-	p->low_water_pct = c->low_water_pct;
+	o->rcvbuf = c->receive_buffer_bytes;
+	o->rcvbuf_max = c->receive_buffer_max_bytes;
+	o->event_batch = c->event_batch;
+	o->high_water_pct = c->high_water_pct;
+	o->horizon_us = c->horizon_us;
+}
+
+void ctw_poller_set_config(struct ctw_poller *p)
+{
+	const struct ctw_config *c = p->cfg;
+
+	opts_from_config(&p->opts, c);
+	for (unsigned i = 0; i < p->n_watch; i++) {
+		struct ctw_watcher_opts o = p->watch[i]->opts;
+
+		p->watch[i]->opts = p->opts;
+		p->watch[i]->opts.own = o.own;
+		p->watch[i]->opts.netlink = o.netlink;
+		p->watch[i]->opts.events = o.events;
+		p->watch[i]->next_poll_us = 0;
+	}
 	for (int t = 0; t < CTW_TO__COUNT; t++) {
 		enum ctw_knob id = CTW_KNOB_TIMEOUT(t);
 
@@ -53,198 +58,410 @@ void ctw_poller_set_timeouts(struct ctw_poller *p, const struct ctw_config *c)
 	}
 }
 
-/* ---- watched namespaces ------------------------------------------------ */
+/* ---- the sets ---------------------------------------------------------- */
 
-struct open_ctx {
-	struct ctw_poller *p;
-	struct ctw_netns_watch *w;
-};
-
-/* Runs inside the target netns: what is opened here stays bound to it. */
-static int open_in_netns(void *userdata)
-{
-	struct open_ctx *ctx = userdata;
-	int fd = ctw_knob_open_fd(ctx->p->knobs, CTW_KNOB_COUNT);
-
-	if (fd < 0)
-		return fd;   /* no conntrack in that netns (or not permitted) */
-	ctx->w->count_fd = fd;
-	if (ctw_stats_nl_open(&ctx->w->nl) < 0)
-		ctx->w->nl = NULL;
-	return 0;
-}
-
-static void watch_close(struct ctw_netns_watch *w)
-{
-	close_fd(&w->count_fd);
-	if (w->nl)
-		ctw_stats_nl_close(w->nl);
-	w->nl = NULL;
-}
-
-static struct ctw_netns_watch *find_watch(struct ctw_poller *p, uint64_t inode)
+struct ctw_watcher *ctw_poller_find(const struct ctw_poller *p, uint64_t inode)
 {
 	for (unsigned i = 0; i < p->n_watch; i++)
-		if (p->watch[i].ref.inode == inode)
-			return &p->watch[i];
+		if (p->watch[i]->ref.inode == inode)
+			return p->watch[i];
 	return NULL;
 }
 
-void ctw_poller_rescan(struct ctw_poller *p, uint64_t now_us)
+const struct ctw_unwatchable *ctw_poller_find_unwatchable(const struct ctw_poller *p, uint64_t inode)
 {
-	static struct ctw_netns_ref found[CTW_MAX_WATCHED_NETNS];
-	int n;
+	for (unsigned i = 0; i < p->n_bad; i++)
+		if (inode && p->bad[i].inode == inode)
+			return &p->bad[i];
+	return NULL;
+}
 
-	p->last_scan_us = now_us;
-	if (!p->all_netns || !p->live)
-		return;
-	n = ctw_netns_discover("/proc", "/run/netns", found, CTW_MAX_WATCHED_NETNS);
-	if (n <= 0)
-		return;
-	for (unsigned i = 1; i < p->n_watch; i++)
-		p->watch[i].seen = false;
-	for (int i = 1; i < n; i++) {
-		struct ctw_netns_watch *w = find_watch(p, found[i].inode);
-		struct open_ctx ctx;
+struct ctw_watcher *ctw_poller_own(const struct ctw_poller *p)
+{
+	return p->watch[0];
+}
 
-		if (w) {
-			w->seen = true;
-			continue;
-		}
-		if (p->n_watch >= CTW_MAX_WATCHED_NETNS)
+static int grow(void **arr, unsigned *cap, unsigned need, size_t size)
+{
+	unsigned ncap;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	n = realloc(*arr, (size_t)ncap * size);
+	if (!n)
+		return -ENOMEM;
+	*arr = n;
+	*cap = ncap;
+	return 0;
+}
+
+/* Remember (or refresh) an unwatchable namespace; tell the owner when it is
+ * new or its reason changed. */
+static void mark_unwatchable(struct ctw_poller *p, uint64_t inode, const char *path, const char *name, int err)
+{
+	struct ctw_unwatchable *u = NULL;
+
+	for (unsigned i = 0; i < p->n_bad; i++) {
+		if (inode ? p->bad[i].inode == inode : strcmp(p->bad[i].path, path) == 0) {
+			u = &p->bad[i];
 			break;
-		w = &p->watch[p->n_watch];
-		memset(w, 0, sizeof(*w));
-		w->ref = found[i];
-		w->count_fd = -1;
-		ctx.p = p;
-		ctx.w = w;
-		if (ctw_netns_enter(&w->ref, open_in_netns, &ctx) == 0) {
-			w->seen = true;
-			p->n_watch++;
-		} else {
-			watch_close(w);
 		}
 	}
-	/* Forget the namespaces that are gone (keep our own, [0]). */
-	for (unsigned i = 1; i < p->n_watch;) {
-		if (p->watch[i].seen) {
-			i++;
-			continue;
-		}
-		watch_close(&p->watch[i]);
-		p->watch[i] = p->watch[--p->n_watch];
+	if (!u) {
+		if (grow((void **)&p->bad, &p->cap_bad, p->n_bad + 1, sizeof(*p->bad)) < 0)
+			return;
+		u = &p->bad[p->n_bad++];
+		memset(u, 0, sizeof(*u));
+		u->inode = inode;
+		snprintf(u->path, sizeof(u->path), "%s", path);
+	}
+	u->seen = true;
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	if (u->err != err) {
+		u->err = err;
+		if (p->on_unwatchable)
+			p->on_unwatchable(u, p->ud);
 	}
 }
 
+static void forget_unwatchable(struct ctw_poller *p, uint64_t inode)
+{
+	for (unsigned i = 0; i < p->n_bad; i++) {
+		if (p->bad[i].inode == inode) {
+			p->bad[i] = p->bad[--p->n_bad];
+			return;
+		}
+	}
+}
+
+static bool events_for(const struct ctw_poller *p, bool own)
+{
+	return p->live && (p->cfg->events_scope == CTW_EVENTS_ALL ||
+			   (own && p->cfg->events_scope == CTW_EVENTS_OWN));
+}
+
+/* Watch ref's namespace. 0 or -errno (then it is marked unwatchable). */
+static int add_watcher(struct ctw_poller *p, struct ctw_netns_ref *ref)
+{
+	struct ctw_watcher_opts opts = p->opts;
+	struct ctw_watcher *w;
+	char note[256];
+	int r;
+
+	if (strncmp(ref->name, "pid ", 4) == 0)
+		ctw_netns_name_pid("/proc", ref);
+	if (p->fd_limit && (uint64_t)(p->n_watch + 1) * CTW_FDS_PER_WATCHER + CTW_FD_RESERVE > p->fd_limit) {
+		r = -EMFILE;
+		goto bad;
+	}
+	r = grow((void **)&p->watch, &p->cap_watch, p->n_watch + 1, sizeof(*p->watch));
+	if (r < 0)
+		goto bad;
+	opts.own = false;
+	opts.netlink = true;
+	opts.events = events_for(p, false);
+	r = ctw_watcher_open(&w, ref, p->knobs, &opts, note, sizeof(note));
+	if (r < 0)
+		goto bad;
+	if (p->loop && (r = ctw_watcher_attach(w, p->loop, p->on_pressure, p->ud)) < 0) {
+		ctw_watcher_close(w);
+		goto bad;
+	}
+	w->seen = true;
+	p->watch[p->n_watch++] = w;
+	forget_unwatchable(p, ref->inode);
+	return 0;
+bad:
+	mark_unwatchable(p, ref->inode, ref->path, ref->name, r);
+	return r;
+}
+
+static void remove_watcher(struct ctw_poller *p, unsigned i)
+{
+	ctw_watcher_close(p->watch[i]);
+	p->watch[i] = p->watch[--p->n_watch];
+}
+
+/* ---- discovery --------------------------------------------------------- */
+
+struct scan_ctx {
+	struct ctw_poller *p;
+	unsigned added;
+};
+
+static bool on_found(const struct ctw_netns_ref *ref, void *ud)
+{
+	struct scan_ctx *ctx = ud;
+	struct ctw_poller *p = ctx->p;
+	struct ctw_watcher *w = ctw_poller_find(p, ref->inode);
+	struct ctw_netns_ref copy;
+
+	if (w) {
+		w->seen = true;
+		return true;
+	}
+	for (unsigned i = 0; i < p->n_bad; i++) {
+		if (p->bad[i].inode == ref->inode && p->bad[i].seen)
+			return true;   /* already tried in this scan */
+	}
+	copy = *ref;
+	if (add_watcher(p, &copy) == 0)
+		ctx->added++;
+	return true;
+}
+
+static void on_failed(const char *path, const char *name, int err, void *ud)
+{
+	struct scan_ctx *ctx = ud;
+
+	mark_unwatchable(ctx->p, 0, path, name, err);
+}
+
+static uint64_t watched_total(const struct ctw_poller *p)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < p->n_watch; i++)
+		sum += p->watch[i]->count;
+	return sum;
+}
+
+static bool read_slab_objects(struct ctw_poller *p, uint64_t *objects)
+{
+	char buf[64];
+	ssize_t n;
+
+	if (p->slab_fd < 0)
+		return false;
+	/* "128 N0=128": the first number is all namespaces together. */
+	n = pread(p->slab_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return sscanf(buf, "%" SCNu64, objects) == 1;
+}
+
+static void rebase_unaccounted(struct ctw_poller *p)
+{
+	uint64_t objects, watched = watched_total(p);
+
+	if (read_slab_objects(p, &objects))
+		p->unaccounted_base = objects > watched ? objects - watched : 0;
+}
+
+unsigned ctw_poller_rescan(struct ctw_poller *p, uint64_t now_us)
+{
+	const char *dirs[CTW_NETNS_DIRS_MAX];
+	struct scan_ctx ctx = { p, 0 };
+
+	p->last_scan_us = now_us;
+	if (!p->cfg->all_netns || !p->live)
+		return 0;
+	for (unsigned i = 0; i < p->cfg->n_netns_dirs; i++)
+		dirs[i] = p->cfg->netns_dirs[i];
+	for (unsigned i = 1; i < p->n_watch; i++)
+		p->watch[i]->seen = false;
+	for (unsigned i = 0; i < p->n_bad; i++)
+		p->bad[i].seen = false;
+	p->watch[0]->seen = true;
+	if (ctw_netns_scan("/proc", dirs, p->cfg->n_netns_dirs, on_found, on_failed, &ctx) < 0)
+		return 0;
+	/* Forget the namespaces that are gone (keep our own, [0]). */
+	for (unsigned i = 1; i < p->n_watch;) {
+		if (p->watch[i]->seen)
+			i++;
+		else
+			remove_watcher(p, i);
+	}
+	for (unsigned i = 0; i < p->n_bad;) {
+		if (p->bad[i].seen)
+			i++;
+		else
+			p->bad[i] = p->bad[--p->n_bad];
+	}
+	rebase_unaccounted(p);
+	return ctx.added;
+}
+
+int ctw_poller_add_file(struct ctw_poller *p, const char *dir, const char *file, uint64_t now_us)
+{
+	struct ctw_netns_ref ref;
+	int r;
+
+	if (!p->cfg->all_netns || !p->live)
+		return 0;
+	r = ctw_netns_ref_from_file(dir, file, &ref);
+	if (r < 0)
+		return r;
+	if (ctw_poller_find(p, ref.inode))
+		return 0;
+	return add_watcher(p, &ref);
+}
+
+void ctw_poller_forget_file(struct ctw_poller *p, const char *dir, const char *file)
+{
+	char path[sizeof(((struct ctw_netns_ref *)0)->path)];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	for (unsigned i = 1; i < p->n_watch; i++) {
+		if (strcmp(p->watch[i]->ref.path, path) == 0) {
+			remove_watcher(p, i);
+			return;
+		}
+	}
+}
+
+unsigned ctw_poller_check_unaccounted(struct ctw_poller *p, uint64_t now_us)
+{
+	uint64_t objects, watched, unaccounted;
+
+	if (!p->cfg->all_netns || !p->live || !read_slab_objects(p, &objects))
+		return 0;
+	watched = watched_total(p);
+	unaccounted = objects > watched ? objects - watched : 0;
+	if (unaccounted < p->unaccounted_base) {
+		p->unaccounted_base = unaccounted;   /* entries went away: follow down */
+		return 0;
+	}
+	if (unaccounted - p->unaccounted_base < CTW_NETNS_UNACCOUNTED_STEP ||
+	    now_us - p->last_scan_us < CTW_NETNS_TRIGGER_MIN_US)
+		return 0;
+	return ctw_poller_rescan(p, now_us);
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
 int ctw_poller_open(struct ctw_poller *p, const struct ctw_knobs *k, bool live, const struct ctw_config *c)
 {
-	struct ctw_netns_watch *own;
+	struct ctw_netns_ref own = { 0 };
+	struct ctw_watcher_opts opts;
 	int r;
 
 	memset(p, 0, sizeof(*p));
 	p->knobs = k;
-	p->low_water_pct = c->low_water_pct;
+	p->cfg = c;
 	p->live = live;
-	p->all_netns = c->all_netns;
+	p->slab_fd = -1;
+	opts_from_config(&p->opts, c);
 	for (int i = 0; i < CTW_KNOB__COUNT; i++)
 		p->fd[i] = -1;
-	p->watch = calloc(CTW_MAX_WATCHED_NETNS, sizeof(*p->watch));
-	if (!p->watch)
-		return -ENOMEM;
-	own = &p->watch[0];
-	own->count_fd = -1;
-	/* Outside the initial netns (a container) our own is not the host's. */
-	snprintf(own->ref.name, sizeof(own->ref.name), "%s", ctw_knobs_global_writable(k) ? "host" : "own netns");
-	own->ref.inode = live ? ctw_netns_self_inode() : 0;
-	p->n_watch = 1;
+	r = ctw_events_batch_new(&p->opts.batch);
+	if (r < 0)
+		return r;
+	r = grow((void **)&p->watch, &p->cap_watch, 1, sizeof(*p->watch));
+	if (r < 0)
+		return r;
 
 	r = ctw_knob_open_fd(k, CTW_KNOB_MAX);
 	if (r < 0)
 		goto fail;
 	p->fd[CTW_KNOB_MAX] = r;
-	r = ctw_knob_open_fd(k, CTW_KNOB_COUNT);
-	if (r < 0)
-		goto fail;
-	own->count_fd = r;
 	r = ctw_knob_open_fd(k, CTW_KNOB_BUCKETS);
 	p->fd[CTW_KNOB_BUCKETS] = r < 0 ? -1 : r;
-	ctw_poller_set_timeouts(p, c);
-	if (live) {
-		r = ctw_stats_nl_open(&own->nl);
-		if (r < 0) {
-			own->nl = NULL;
-			snprintf(p->note, sizeof(p->note),
-				 "netlink statistics: %s; using /proc/net/stat/nf_conntrack", strerror(-r));
-		}
-	}
+	ctw_poller_set_config(p);
+	r = openat(k->root_fd, SLAB_OBJECTS_PATH, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	p->slab_fd = r < 0 ? -1 : r;
+
+	/* Outside the initial netns (a container) our own is not the host's. */
+	snprintf(own.name, sizeof(own.name), "%s", ctw_knobs_global_writable(k) ? "host" : "own netns");
+	snprintf(own.path, sizeof(own.path), "/proc/self/ns/net");
+	own.inode = live ? ctw_netns_self_inode() : 0;
+	opts = p->opts;
+	opts.own = true;
+	opts.netlink = live;
+	opts.events = events_for(p, true);
+	r = ctw_watcher_open(&p->watch[0], &own, k, &opts, p->note, sizeof(p->note));
+	if (r < 0)
+		goto fail;
+	p->n_watch = 1;
 	return 0;
 fail:
 	ctw_poller_close(p);
 	return r;
 }
 
-static void update_growth(struct ctw_netns_watch *w, uint64_t count, uint64_t now_us)
+int ctw_poller_attach(struct ctw_poller *p, sd_event *loop, ctw_watcher_pressure_fn on_pressure,
+		      ctw_poller_unwatchable_fn on_unwatchable, void *ud)
 {
-	if (w->count_at_us && now_us > w->count_at_us) {
-		double dt = (double)(now_us - w->count_at_us);
-		double rate = ((double)count - (double)w->count) * 1e6 / dt;
-		double alpha = dt / ((double)CTW_GROWTH_TAU_US + dt);
+	p->loop = loop;
+	p->on_pressure = on_pressure;
+	p->on_unwatchable = on_unwatchable;
+	p->ud = ud;
+	for (unsigned i = 0; i < p->n_watch; i++) {
+		int r = ctw_watcher_attach(p->watch[i], loop, on_pressure, ud);
 
-		w->growth_per_s += alpha * (rate - w->growth_per_s);
+		if (r < 0)
+			return r;
 	}
-	w->count = count;
-	w->count_at_us = now_us;
+	/* Say what the first scan could not watch. */
+	for (unsigned i = 0; i < p->n_bad; i++)
+		if (on_unwatchable)
+			on_unwatchable(&p->bad[i], ud);
+	return 0;
 }
 
-static bool counters_due(const struct ctw_poller *p, const struct ctw_netns_watch *w, uint64_t max,
-			 uint64_t now_us)
+/* ---- polls ------------------------------------------------------------- */
+
+/* The drop counters move only when a table is full. Our own namespace's are
+ * read at least every CTW_IDLE_COUNTERS_US; another namespace's only near
+ * its limit (usage >= low_water), on its first poll (the baseline), and when
+ * its events or a table-full kernel message called for it: hundreds of idle
+ * namespaces then cost no netlink round trips. */
+static bool counters_due(const struct ctw_poller *p, const struct ctw_watcher *w, uint64_t max,
+			 uint64_t now_us, bool urgent)
 {
-	if (!w->have_prev || now_us - w->counters_at_us >= CTW_IDLE_COUNTERS_US)
+	if (urgent || !w->have_prev || max == 0 || 100.0 * (double)w->count >= p->cfg->low_water_pct * (double)max)
 		return true;
-	return max == 0 || 100.0 * (double)w->count >= p->low_water_pct * (double)max;
+	return w->opts.own && now_us - w->counters_at_us >= CTW_IDLE_COUNTERS_US;
 }
 
-static void read_counters(struct ctw_poller *p, struct ctw_netns_watch *w, struct ctw_poll *out,
-			  uint64_t now_us)
+/* Which namespace the policy acts on: one that will be full within the
+ * horizon, the soonest first; else the fullest. */
+static bool more_pressed(const struct ctw_watcher_summary *a, const struct ctw_watcher_summary *b,
+			 uint64_t horizon_us)
 {
-	struct ctw_stats st;
-	int r;
+	bool a_soon = a->have_time_to_full && a->time_to_full_s * 1e6 < (double)horizon_us;
+	bool b_soon = b->have_time_to_full && b->time_to_full_s * 1e6 < (double)horizon_us;
 
-	if (!counters_due(p, w, out->max, now_us)) {
-		out->have_counters = true;
-		return;
-	}
-	w->counters_at_us = now_us;
-	memset(&st, 0, sizeof(st));
-	if (w->nl)
-		r = ctw_stats_nl_read(w->nl, &st);
-	else if (w == &p->watch[0])
-		r = ctw_stats_read_procfs(p->knobs, &st);
-	else
-		r = -ENOTCONN;
+	if (a_soon != b_soon)
+		return a_soon;
+	if (a_soon && a->time_to_full_s != b->time_to_full_s)
+		return a->time_to_full_s < b->time_to_full_s;
+	return a->count > b->count;
+}
+
+static void poll_watcher(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now_us, bool urgent,
+			 struct ctw_poll *out)
+{
+	int r = ctw_watcher_read_count(w, now_us);
+
 	if (r < 0)
-		return;
-	out->have_counters = true;
-	if (w->have_prev) {
-		out->drops += ctw_counter_delta(w->prev.value[CTW_CTR_DROP], st.counters.value[CTW_CTR_DROP]);
-		out->early_drops += ctw_counter_delta(w->prev.value[CTW_CTR_EARLY_DROP],
-						      st.counters.value[CTW_CTR_EARLY_DROP]);
-	}
-	w->prev = st.counters;
-	w->have_prev = true;
+		return;   /* a netns going away: the next rescan drops it */
+	ctw_watcher_anchor(w, out->max);
+	r = ctw_watcher_read_counters(w, now_us, counters_due(p, w, out->max, now_us, urgent), &out->drops,
+				      &out->early_drops);
+	if (r == 0 || r == -EAGAIN)
+		out->have_counters = true;
 }
 
-int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, struct ctw_poll *out)
+int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ctw_poll *out)
 {
+	struct ctw_watcher_summary best = { 0 };
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (p->all_netns && p->live && (p->last_scan_us == 0 || now_us - p->last_scan_us >= CTW_NETNS_RESCAN_US))
+	if (p->cfg->all_netns && p->live && (p->last_scan_us == 0 || now_us - p->last_scan_us >= CTW_NETNS_RESCAN_US))
 		ctw_poller_rescan(p, now_us);
 	r = ctw_knob_read_fd(p->fd[CTW_KNOB_MAX], &out->max);
 	if (r < 0)
 		return r;
+	if (p->max != out->max)
+		force = true;   /* everyone's headroom changed */
+	p->max = out->max;
 	if (p->fd[CTW_KNOB_BUCKETS] >= 0)
 		out->have_buckets = ctw_knob_read_fd(p->fd[CTW_KNOB_BUCKETS], &out->buckets) == 0;
 	for (int t = 0; t < CTW_TO__COUNT; t++) {
@@ -252,26 +469,41 @@ int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, struct ctw_poll *out)
 		if (fd >= 0)
 			out->have_timeout[t] = ctw_knob_read_fd(fd, &out->timeout_s[t]) == 0;
 	}
+	/* Our own count must be readable: without it there is nothing to watch. */
+	r = ctw_watcher_read_count(p->watch[0], now_us);
+	if (r < 0)
+		return r;
+	p->watch[0]->next_poll_us = 0;
 	for (unsigned i = 0; i < p->n_watch; i++) {
-		struct ctw_netns_watch *w = &p->watch[i];
+		struct ctw_watcher *w = p->watch[i];
+		struct ctw_watcher_summary s;
 
-		uint64_t count;
-
-		r = ctw_knob_read_fd(w->count_fd, &count);
-		if (r < 0) {
-			if (i == 0)
-				return r;
-			continue;   /* a netns going away: the next rescan drops it */
+		if (i == 0) {
+			ctw_watcher_anchor(w, out->max);
+			r = ctw_watcher_read_counters(w, now_us, counters_due(p, w, out->max, now_us, w->poll_now),
+						      &out->drops, &out->early_drops);
+			if (r == 0 || r == -EAGAIN)
+				out->have_counters = true;
+		} else if (force || w->poll_now || now_us >= w->next_poll_us) {
+			poll_watcher(p, w, now_us, w->poll_now, out);
 		}
-		update_growth(w, count, now_us);
-		if (!out->fullest || w->count > out->count) {
+		w->poll_now = false;
+		ctw_watcher_summary(w, out->max, &s);
+		if (s.growth_per_s > p->fastest_rate && isfinite(s.growth_per_s))
+			p->fastest_rate = s.growth_per_s;
+		if (now_us >= w->next_poll_us || i == 0)
+			w->next_poll_us = now_us + ctw_poll_gap_us(w->count, out->max, p->cfg->high_water_pct,
+								   p->fastest_rate, p->cfg->poll_interval_us);
+		out->total_count += w->count;
+		if (!out->fullest || more_pressed(&s, &best, p->cfg->horizon_us)) {
+			best = s;
 			out->count = w->count;
-			out->fullest = &w->ref;
-			out->growth_per_s = w->growth_per_s;
+			out->fullest = w;
+			out->growth_per_s = s.growth_per_s;
 		}
-		read_counters(p, w, out, now_us);
 	}
 	out->n_netns = p->n_watch;
+	out->n_unwatchable = p->n_bad;
 	return 0;
 }
 
@@ -279,9 +511,14 @@ void ctw_poller_close(struct ctw_poller *p)
 {
 	for (int i = 0; i < CTW_KNOB__COUNT; i++)
 		close_fd(&p->fd[i]);
+	close_fd(&p->slab_fd);
 	for (unsigned i = 0; p->watch && i < p->n_watch; i++)
-		watch_close(&p->watch[i]);
+		ctw_watcher_close(p->watch[i]);
 	free(p->watch);
+	free(p->bad);
+	ctw_events_batch_free(p->opts.batch);
+	p->opts.batch = NULL;
 	p->watch = NULL;
-	p->n_watch = 0;
+	p->bad = NULL;
+	p->n_watch = p->n_bad = 0;
 }

@@ -1,25 +1,14 @@
-/* The daemon's status file: the model, its JSON (json-c) and atomic writes. */
+/* The daemon's status: the model (decisions ring, top lists, staleness) and its time format. */
 #include "daemon/status.h"
 #include "daemon/status_internal.h"
-#include "base/fileio.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <json-c/json.h>
 
 #define US_PER_S 1000000ULL
-#define TMP_SUFFIX ".tmp"
-/* Pretty: the file is also read by people (cat, --json). */
-#define STATUS_JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 void ctw_status_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -44,6 +33,79 @@ void ctw_status_copy_str(char *dst, size_t size, const char *src)
 
 	memcpy(dst, src, n);
 	dst[n] = '\0';
+}
+
+/* The length of the UTF-8 character at s (1-4) with its code point, or 0 when
+ * the bytes there are not one (overlong, surrogate, beyond U+10FFFF, cut). */
+static size_t utf8_char(const unsigned char *s, uint32_t *cp)
+{
+	size_t n;
+	uint32_t c = s[0], min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, c &= 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, c &= 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;  /* also stops at the terminating NUL */
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+static bool is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+bool ctw_status_name_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+
+	while (*p) {
+		size_t n = utf8_char(p, &cp);
+
+		if (n == 0 || is_control(cp))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+void ctw_status_copy_name(char *dst, size_t size, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t len = 0;
+	uint32_t cp;
+
+	while (*p) {
+		size_t n = utf8_char(p, &cp);
+		bool ok = n > 0 && !is_control(cp);
+		size_t out = ok ? n : 1;
+
+		if (len + out > size - 1)
+			break;
+		if (ok)
+			memcpy(dst + len, p, n);
+		else
+			dst[len] = '?';
+		len += out;
+		p += n > 0 ? n : 1;
+	}
+	dst[len] = '\0';
 }
 
 /* ---- the model ---------------------------------------------------------- */
@@ -108,6 +170,39 @@ void ctw_status_top_add(struct ctw_status_top *top, const char *key, uint64_t co
 	ctw_status_copy_str(t->key, sizeof(t->key), key);
 	t->count = count;
 	t->percent = percent;
+}
+
+void ctw_status_netns_clear(struct ctw_status *st)
+{
+	memset(st->netns, 0, sizeof(st->netns));
+	st->n_netns = 0;
+}
+
+void ctw_status_netns_add(struct ctw_status *st, const struct ctw_status_netns *n)
+{
+	struct ctw_status_netns copy = *n;  /* n may be one of the list's own */
+	char raw[sizeof(n->name) + 1];      /* terminated even if n->name is not */
+	unsigned at = st->n_netns;
+
+	memcpy(raw, n->name, sizeof(n->name));
+	raw[sizeof(n->name)] = '\0';
+	ctw_status_copy_name(copy.name, sizeof(copy.name), raw);
+	/* After every one at least as full: equal counts keep their order. */
+	while (at > 0 && st->netns[at - 1].count < copy.count)
+		at--;
+	if (at >= CTW_STATUS_NETNS_MAX)
+		return;  /* full, and this one is the smallest */
+	if (st->n_netns == CTW_STATUS_NETNS_MAX)
+		st->n_netns--;  /* the smallest goes */
+	memmove(&st->netns[at + 1], &st->netns[at], (st->n_netns - at) * sizeof(st->netns[0]));
+	st->netns[at] = copy;
+	st->n_netns++;
+}
+
+void ctw_status_set_pressure(struct ctw_status *st, const char *name, uint64_t inode)
+{
+	ctw_status_copy_name(st->pressure_netns, sizeof(st->pressure_netns), name ? name : "");
+	st->pressure_inode = inode;
 }
 
 const char *ctw_status_mode_name(enum ctw_mode mode)
@@ -184,314 +279,4 @@ bool ctw_status_parse_time(const char *s, uint64_t *us)
 		return false;
 	*us = (uint64_t)secs * US_PER_S + frac;
 	return true;
-}
-
-/* ---- JSON out ----------------------------------------------------------- */
-
-/* json-c takes ownership of added values; NULL is JSON null. Keys are
- * literals added once each: no copy, no lookup (fewer allocations per write). */
-static void add(struct json_object *o, const char *key, struct json_object *v)
-{
-	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
-}
-
-static struct json_object *fixed(bool known, double v, int decimals)
-{
-	char s[320];  /* the widest %f of a double */
-
-	/* NaN and infinities are not JSON; a number too wide to be real neither. */
-	if (!known || !isfinite(v) || fabs(v) > CTW_STATUS_NUMBER_MAX)
-		return NULL;
-	snprintf(s, sizeof(s), "%.*f", decimals, v);
-	return json_object_new_double_s(v, s);
-}
-
-static struct json_object *u64_or_null(bool known, uint64_t v)
-{
-	return known ? json_object_new_uint64(v) : NULL;
-}
-
-static struct json_object *time_or_null(uint64_t us)
-{
-	char s[40];
-
-	return us && ctw_status_format_time(us, s, sizeof(s)) ? json_object_new_string(s) : NULL;
-}
-
-static struct json_object *str_or_null(const char *s)
-{
-	return s[0] ? json_object_new_string(s) : NULL;
-}
-
-static struct json_object *decisions_json(const struct ctw_status *st)
-{
-	struct json_object *a = json_object_new_array();
-	const struct ctw_status_decision *d;
-
-	for (unsigned i = 0; a && (d = ctw_status_decision(st, i)); i++) {
-		struct json_object *o = json_object_new_object();
-
-		if (!o || json_object_array_add(a, o) < 0) {
-			json_object_put(o);
-			json_object_put(a);
-			return NULL;
-		}
-		add(o, "at", time_or_null(d->at_us));
-		add(o, "kind", json_object_new_string(d->kind));
-		add(o, "knob", str_or_null(d->knob));
-		add(o, "old", json_object_new_uint64(d->old_value));
-		add(o, "new", json_object_new_uint64(d->new_value));
-		add(o, "applied", json_object_new_boolean(d->applied));
-		add(o, "reason", json_object_new_string(d->reason));
-	}
-	return a;
-}
-
-static struct json_object *top_json(const struct ctw_status_top *top)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (unsigned i = 0; a && i < top->n && i < CTW_STATUS_TOP_N; i++) {
-		struct json_object *o = json_object_new_object();
-
-		if (!o || json_object_array_add(a, o) < 0) {
-			json_object_put(o);
-			json_object_put(a);
-			return NULL;
-		}
-		add(o, "key", json_object_new_string(top->t[i].key));
-		add(o, "count", json_object_new_uint64(top->t[i].count));
-		add(o, "percent", fixed(true, top->t[i].percent, 1));
-	}
-	return a;
-}
-
-static struct json_object *netns_json(const struct ctw_status *st)
-{
-	struct json_object *o;
-
-	if (!st->fullest_netns[0] && !st->fullest_inode)
-		return NULL;
-	o = json_object_new_object();
-	if (o) {
-		add(o, "name", str_or_null(st->fullest_netns));
-		add(o, "inode", u64_or_null(st->fullest_inode != 0, st->fullest_inode));
-	}
-	return o;
-}
-
-static struct json_object *rates_json(const struct ctw_status *st)
-{
-	struct json_object *o = json_object_new_object();
-
-	if (o) {
-		add(o, "new_per_s", fixed(st->have_rates, st->new_per_s, 1));
-		add(o, "destroy_per_s", fixed(st->have_rates, st->destroy_per_s, 1));
-		add(o, "growth_per_s", fixed(st->have_rates, st->growth_per_s, 1));
-	}
-	return o;
-}
-
-static struct json_object *events_json(const struct ctw_status *st)
-{
-	struct json_object *o = json_object_new_object();
-	bool h = st->have_events;
-
-	if (o) {
-		add(o, "new", u64_or_null(h, st->events_new));
-		add(o, "destroy", u64_or_null(h, st->events_destroy));
-		add(o, "overruns", u64_or_null(h, st->events_overruns));
-		add(o, "receive_buffer", u64_or_null(h, st->receive_buffer_bytes));
-		add(o, "count", u64_or_null(h, st->events_count));
-	}
-	return o;
-}
-
-/* Containers must exist; a NULL one means an allocation failed. */
-static bool add_container(struct json_object *root, const char *key, struct json_object *v)
-{
-	if (!v)
-		return false;
-	add(root, key, v);
-	return true;
-}
-
-struct json_object *ctw_status_to_json(const struct ctw_status *st)
-{
-	struct json_object *root = json_object_new_object(), *top;
-	bool ok;
-
-	if (!root)
-		return NULL;
-	/* A scalar lost to a failed allocation shows as null; a lost container fails. */
-	add(root, "version", json_object_new_int(CTW_STATUS_VERSION));
-	add(root, "pid", json_object_new_int64(st->pid));
-	add(root, "started_at", time_or_null(st->started_at_us));
-	add(root, "updated_at", time_or_null(st->updated_at_us));
-	add(root, "poll_interval_ms", json_object_new_uint64(st->poll_interval_us / 1000));
-	add(root, "mode", json_object_new_string(ctw_status_mode_name(st->mode)));
-	add(root, "level", json_object_new_string(ctw_level_name(st->level)));
-	add(root, "config", str_or_null(st->config));
-	add(root, "count", json_object_new_uint64(st->count));
-	add(root, "max", json_object_new_uint64(st->max));
-	add(root, "buckets", u64_or_null(st->buckets != 0, st->buckets));
-	add(root, "usage_percent", fixed(st->max != 0, st->max ? 100.0 * (double)st->count / (double)st->max : 0, 1));
-	add(root, "fullest_netns", netns_json(st));
-	add(root, "netns_watched", json_object_new_uint64(st->netns_watched));
-	add(root, "drops", json_object_new_uint64(st->drops));
-	add(root, "time_to_full_s", fixed(st->have_time_to_full, st->time_to_full_s, 1));
-	ok = add_container(root, "rates", rates_json(st)) &&
-	     add_container(root, "events", events_json(st)) &&
-	     add_container(root, "last_decisions", decisions_json(st));
-	top = ok ? json_object_new_object() : NULL;
-	ok = add_container(root, "top", top) &&
-	     add_container(top, "sources", top_json(&st->top_sources)) &&
-	     add_container(top, "destinations", top_json(&st->top_destinations)) &&
-	     add_container(top, "ports", top_json(&st->top_ports));
-	if (!ok) {
-		json_object_put(root);
-		return NULL;
-	}
-	return root;
-}
-
-/* ---- files -------------------------------------------------------------- */
-
-int ctw_status_path(const char *runtime_dir, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%s/%s", runtime_dir, CTW_STATUS_FILE_NAME);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-static int write_all(int fd, const char *text, size_t len)
-{
-	/* The trailing newline goes with the text, in one call. */
-	struct iovec iov[2] = { { (void *)text, len }, { (void *)"\n", 1 } };
-	size_t left = len + 1;
-
-	while (left > 0) {
-		ssize_t n = writev(fd, iov, 2);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		left -= (size_t)n;
-		for (int i = 0; i < 2 && n > 0; i++) {
-			size_t take = (size_t)n < iov[i].iov_len ? (size_t)n : iov[i].iov_len;
-
-			iov[i].iov_base = (char *)iov[i].iov_base + take;
-			iov[i].iov_len -= take;
-			n -= (ssize_t)take;
-		}
-	}
-	return 0;
-}
-
-static int open_temp(const char *runtime_dir, const char *tmp)
-{
-	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW;
-	int fd = open(tmp, flags, 0644);
-
-	if (fd < 0 && errno == ENOENT) {
-		int r = ctw_mkdir_p(runtime_dir, 0755);
-
-		if (r < 0)
-			return r;
-		fd = open(tmp, flags, 0644);
-	}
-	if (fd < 0)
-		return -errno;
-	/* Readable by an unprivileged `ctwarden status` whatever the umask. */
-	if (fchmod(fd, 0644) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-int ctw_status_write(const char *runtime_dir, const struct ctw_status *st)
-{
-	char path[CTW_CONF_PATH_MAX + sizeof(CTW_STATUS_FILE_NAME) + 1];
-	char tmp[sizeof(path) + sizeof(TMP_SUFFIX) + 1];
-	struct json_object *root;
-	const char *text;
-	size_t len;
-	int fd, r;
-
-	r = ctw_status_path(runtime_dir, path, sizeof(path));
-	if (r < 0)
-		return r;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s%s", runtime_dir, CTW_STATUS_FILE_NAME, TMP_SUFFIX) >=
-	    sizeof(tmp))
-		return -ENAMETOOLONG;
-	root = ctw_status_to_json(st);
-	if (!root)
-		return -ENOMEM;
-	text = json_object_to_json_string_length(root, STATUS_JSON_FLAGS, &len);
-	if (!text) {
-		json_object_put(root);
-		return -ENOMEM;
-	}
-	fd = open_temp(runtime_dir, tmp);
-	if (fd < 0) {
-		json_object_put(root);
-		return fd;
-	}
-	r = write_all(fd, text, len);
-	json_object_put(root);
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
-int ctw_status_remove(const char *runtime_dir)
-{
-	char path[CTW_CONF_PATH_MAX + sizeof(CTW_STATUS_FILE_NAME) + 1];
-	int r = ctw_status_path(runtime_dir, path, sizeof(path));
-
-	if (r < 0)
-		return r;
-	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-}
-
-int ctw_status_load(const char *path, struct ctw_status *out, char *text, size_t textlen,
-		    char *err, size_t errlen)
-{
-	size_t limit;
-	ssize_t n;
-	int fd, r;
-
-	memset(out, 0, sizeof(*out));
-	if (textlen < 2)
-		return -EINVAL;
-	/* Read one byte more than allowed to tell "exactly full" from "too big". */
-	limit = textlen - 1 < CTW_STATUS_FILE_MAX + 1 ? textlen - 1 : CTW_STATUS_FILE_MAX + 1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		ctw_status_set_err(err, errlen, "cannot open: %s", strerror(-r));
-		return r;
-	}
-	n = ctw_read_all(fd, text, limit);
-	close(fd);
-	if (n < 0) {
-		ctw_status_set_err(err, errlen, "cannot read: %s", strerror((int)-n));
-		text[0] = '\0';
-		return (int)n;
-	}
-	if ((size_t)n == limit) {
-		ctw_status_set_err(err, errlen, "larger than %zu bytes", limit - 1);
-		text[0] = '\0';
-		return -EFBIG;
-	}
-	text[n] = '\0';
-	return ctw_status_parse(text, (size_t)n, out, err, errlen);
 }

@@ -10,6 +10,10 @@
  *	d->st.count = poll.count; d->st.max = poll.max; ...
  *	for each decision carried out:
  *		ctw_status_add_decision(&d->st, now_realtime_us, dec, applied);
+ *	ctw_status_netns_clear(&d->st);
+ *	for each watcher: ctw_status_netns_add(&d->st, &(struct ctw_status_netns){ ... });
+ *	d->st.netns_watched = ...; d->st.netns_unwatchable = ...; d->st.netns_total_entries = ...;
+ *	ctw_status_set_pressure(&d->st, name, inode);     (name "" or NULL: none)
  *	ctw_status_write(d->cfg.runtime_dir, &d->st);
  *	... at a clean exit:
  *	ctw_status_remove(d->cfg.runtime_dir);
@@ -39,6 +43,7 @@ struct json_object;
 #define CTW_STATUS_KEY_MAX 64            /* an IPv6 address, "udp/53", ... */
 #define CTW_STATUS_KIND_MAX 32
 #define CTW_STATUS_KNOB_MAX 64
+#define CTW_STATUS_NETNS_MAX 32          /* namespaces listed; the rest only in the totals */
 
 /* The status is stale (daemon hung or gone) when not updated for
  * max(this, CTW_STATUS_STALE_POLLS poll intervals). */
@@ -67,6 +72,21 @@ struct ctw_status_talker {
 struct ctw_status_top {
 	unsigned n;                           /* [0, n) used, largest first */
 	struct ctw_status_talker t[CTW_STATUS_TOP_N];
+};
+
+/* One watched network namespace. Its usage is count over the top-level max
+ * (nf_conntrack_max is global). */
+struct ctw_status_netns {
+	char name[CTW_NETNS_NAME_MAX];        /* "host", a /run/netns name, "docker 1a2b3c4d5e6f", "pid N" */
+	uint64_t inode;                       /* 0: unknown (null) */
+	uint64_t count;                       /* entries */
+	bool have_rates;                      /* false: the three rates null */
+	double new_per_s, destroy_per_s, growth_per_s;
+	bool have_time_to_full;               /* false: not growing, or unknown (null) */
+	double time_to_full_s;
+	uint64_t drops, early_drops;          /* since the daemon began watching it */
+	bool have_events;                     /* false: not subscribed ("events" null) */
+	uint64_t events_new, events_destroy, events_overruns;
 };
 
 struct ctw_status {
@@ -104,6 +124,20 @@ struct ctw_status {
 	struct ctw_status_decision decisions[CTW_STATUS_DECISIONS];
 
 	struct ctw_status_top top_sources, top_destinations, top_ports;
+
+	/* Every namespace: netns_watched above, those seen but not watchable
+	 * (open or setns failed, fd limit), and the entries of all watched ones.
+	 * Set by the daemon; a reader keeps n_netns <= netns_watched. */
+	unsigned netns_unwatchable;
+	uint64_t netns_total_entries;
+	/* The fullest CTW_STATUS_NETNS_MAX watched namespaces, count descending
+	 * (fullest first); fill with ctw_status_netns_clear() and _add(). */
+	unsigned n_netns;
+	struct ctw_status_netns netns[CTW_STATUS_NETNS_MAX];
+	/* The namespace the policy acts on now (shortest time to full, else the
+	 * fullest); "" when none. Set with ctw_status_set_pressure(). */
+	char pressure_netns[CTW_NETNS_NAME_MAX];
+	uint64_t pressure_inode;                /* 0: unknown (null) */
 };
 
 /* Zero everything, then set who and when. */
@@ -120,6 +154,18 @@ const struct ctw_status_decision *ctw_status_decision(const struct ctw_status *s
 /* Add a talker to a top list (ignored when the list is full); keys are
  * truncated to fit. The caller adds them largest first. */
 void ctw_status_top_add(struct ctw_status_top *top, const char *key, uint64_t count, double percent);
+
+/* Empty the namespace list (n_netns 0); the totals and the pressure stay. */
+void ctw_status_netns_clear(struct ctw_status *st);
+/* Add a watched namespace, keeping the list sorted by count, largest first
+ * (after those with the same count already there), and bounded: when full,
+ * the smallest is dropped (the new one, if it is not larger). The name is
+ * copied, cut between UTF-8 characters to fit, invalid UTF-8 and control
+ * characters replaced by '?'. */
+void ctw_status_netns_add(struct ctw_status *st, const struct ctw_status_netns *n);
+/* The namespace under pressure, its name cleaned like netns_add's; name NULL
+ * or "" and inode 0: none. */
+void ctw_status_set_pressure(struct ctw_status *st, const char *name, uint64_t inode);
 
 /* The status as a json-c object (the caller puts it), NULL when out of
  * memory. Pure. Decisions are newest first. */

@@ -323,6 +323,176 @@ static bool parse_rates_events(struct parse *p, struct json_object *root, struct
 	return true;
 }
 
+/* A namespace name: a string or null, that the model can hold as it is. */
+static int get_name(struct parse *p, struct json_object *o, const char *where, const char *key,
+		    char *out, size_t size)
+{
+	struct json_object *v;
+	const char *s;
+	int r = get(p, o, where, key, json_type_string, &v);
+
+	if (r <= 0)
+		return r;
+	s = json_object_get_string(v);
+	if ((size_t)json_object_get_string_len(v) >= size || strlen(s) >= size) {
+		ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is longer than %zu bytes", where, key, size - 1);
+		return -1;
+	}
+	if (strlen(s) != (size_t)json_object_get_string_len(v) || !ctw_status_name_ok(s)) {  /* "\u0000" */
+		ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is not UTF-8 text without control characters",
+				   where, key);
+		return -1;
+	}
+	memcpy(out, s, strlen(s) + 1);
+	return r;
+}
+
+/* An unsigned count that fits in unsigned. */
+static int get_unsigned(struct parse *p, struct json_object *o, const char *where, const char *key, unsigned *out)
+{
+	uint64_t v;
+	int r = get_u64(p, o, where, key, &v);
+
+	if (r <= 0)
+		return r;
+	if (v > UINT32_MAX) {
+		ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is out of range", where, key);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 1;
+}
+
+static bool parse_netns_rates(struct parse *p, struct json_object *o, size_t i, struct ctw_status_netns *n)
+{
+	struct json_object *rates;
+	char where[72], group[64];
+	int r, a, b, c;
+
+	snprintf(where, sizeof(where), "namespaces.list[%zu]: ", i);
+	r = get(p, o, where, "rates", json_type_object, &rates);
+	if (r <= 0)
+		return r == 0;
+	snprintf(group, sizeof(group), "namespaces.list[%zu].rates", i);
+	snprintf(where, sizeof(where), "%s: ", group);
+	a = get_double(p, rates, where, "new_per_s", &n->new_per_s);
+	b = a < 0 ? a : get_double(p, rates, where, "destroy_per_s", &n->destroy_per_s);
+	c = b < 0 ? b : get_double(p, rates, where, "growth_per_s", &n->growth_per_s);
+	if (!same_known(p, group, a, b, c))
+		return false;
+	n->have_rates = a > 0;
+	return true;
+}
+
+static bool parse_netns_events(struct parse *p, struct json_object *o, size_t i, struct ctw_status_netns *n)
+{
+	struct json_object *ev;
+	char where[64];
+	int r;
+
+	snprintf(where, sizeof(where), "namespaces.list[%zu]: ", i);
+	r = get(p, o, where, "events", json_type_object, &ev);
+	if (r <= 0)
+		return r == 0;
+	snprintf(where, sizeof(where), "namespaces.list[%zu].events: ", i);
+	if (!need(p, get_u64(p, ev, where, "new", &n->events_new), where, "new") ||
+	    !need(p, get_u64(p, ev, where, "destroy", &n->events_destroy), where, "destroy") ||
+	    !need(p, get_u64(p, ev, where, "overruns", &n->events_overruns), where, "overruns"))
+		return false;
+	n->have_events = true;
+	return true;
+}
+
+static bool parse_netns(struct parse *p, struct json_object *o, size_t i, struct ctw_status_netns *n)
+{
+	char where[48];
+	double usage;
+	int r;
+
+	snprintf(where, sizeof(where), "namespaces.list[%zu]: ", i);
+	if (!json_object_is_type(o, json_type_object)) {
+		ctw_status_set_err(p->err, p->errlen, "%snot an object", where);
+		return false;
+	}
+	if (get_name(p, o, where, "name", n->name, sizeof(n->name)) < 0 ||
+	    get_u64(p, o, where, "inode", &n->inode) < 0 ||
+	    !need(p, get_u64(p, o, where, "entries", &n->count), where, "entries") ||
+	    get_double(p, o, where, "usage_percent", &usage) < 0 ||  /* derived: checked, not kept */
+	    !parse_netns_rates(p, o, i, n) ||
+	    !need(p, get_u64(p, o, where, "drops", &n->drops), where, "drops") ||
+	    !need(p, get_u64(p, o, where, "early_drops", &n->early_drops), where, "early_drops") ||
+	    !parse_netns_events(p, o, i, n))
+		return false;
+	r = get_double(p, o, where, "time_to_full_s", &n->time_to_full_s);
+	n->have_time_to_full = r > 0;
+	return r >= 0;
+}
+
+static bool parse_netns_list(struct parse *p, struct json_object *ns, unsigned listed, struct ctw_status *st)
+{
+	static const char where[] = "namespaces: ";
+	struct json_object *a;
+	size_t len;
+
+	if (!need(p, get(p, ns, where, "list", json_type_array, &a), where, "list"))
+		return false;
+	len = json_object_array_length(a);
+	if (len != listed) {
+		ctw_status_set_err(p->err, p->errlen, "namespaces: \"list\" has %zu entries, \"listed\" says %u",
+				   len, listed);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		struct ctw_status_netns *n = &st->netns[i];
+
+		if (!parse_netns(p, json_object_array_get_idx(a, i), i, n))
+			return false;
+		if (i > 0 && n->count > st->netns[i - 1].count) {
+			ctw_status_set_err(p->err, p->errlen, "namespaces.list[%zu]: fuller than the one before "
+					   "(the list goes fullest first)", i);
+			return false;
+		}
+		st->n_netns = (unsigned)i + 1;
+	}
+	return true;
+}
+
+static bool parse_namespaces(struct parse *p, struct json_object *root, struct ctw_status *st)
+{
+	static const char where[] = "namespaces: ";
+	struct json_object *ns, *pressure, *old;
+	unsigned watched, listed;
+	int r = get(p, root, "", "namespaces", json_type_object, &ns);
+
+	if (r <= 0)
+		return r == 0;
+	if (!need(p, get_unsigned(p, ns, where, "watched", &watched), where, "watched") ||
+	    !need(p, get_unsigned(p, ns, where, "unwatchable", &st->netns_unwatchable), where, "unwatchable") ||
+	    !need(p, get_u64(p, ns, where, "total_entries", &st->netns_total_entries), where, "total_entries") ||
+	    !need(p, get_unsigned(p, ns, where, "listed", &listed), where, "listed"))
+		return false;
+	/* One number, written twice: the top-level key is the older one. */
+	if (json_object_object_get_ex(root, "netns_watched", &old) && old && watched != st->netns_watched) {
+		ctw_status_set_err(p->err, p->errlen, "namespaces: \"watched\" is %u, \"netns_watched\" %u",
+				   watched, st->netns_watched);
+		return false;
+	}
+	st->netns_watched = watched;
+	if (listed > CTW_STATUS_NETNS_MAX || listed > watched) {
+		ctw_status_set_err(p->err, p->errlen, "namespaces: \"listed\" is %u, more than %s (%u)", listed,
+				   listed > CTW_STATUS_NETNS_MAX ? "a status lists" : "\"watched\"",
+				   listed > CTW_STATUS_NETNS_MAX ? CTW_STATUS_NETNS_MAX : watched);
+		return false;
+	}
+	r = get(p, ns, where, "pressure", json_type_object, &pressure);
+	if (r < 0 ||
+	    (r > 0 && (get_name(p, pressure, "namespaces.pressure: ", "name", st->pressure_netns,
+				sizeof(st->pressure_netns)) < 0 ||
+		       get_u64(p, pressure, "namespaces.pressure: ", "inode", &st->pressure_inode) < 0)))
+		return false;
+	return parse_netns_list(p, ns, listed, st);
+}
+
 static size_t parse_end(struct json_tokener *tok)
 {
 #if JSON_C_VERSION_NUM >= ((0 << 16) | (15 << 8))
@@ -388,7 +558,8 @@ int ctw_status_parse(const char *text, size_t len, struct ctw_status *out, char 
 	if (r < 0)
 		return r;
 	ok = parse_header(&p, root, out) && parse_table(&p, root, out) &&
-	     parse_rates_events(&p, root, out) && parse_decisions(&p, root, out) && parse_tops(&p, root, out);
+	     parse_rates_events(&p, root, out) && parse_decisions(&p, root, out) && parse_tops(&p, root, out) &&
+	     parse_namespaces(&p, root, out);
 	json_object_put(root);
 	if (!ok) {
 		memset(out, 0, sizeof(*out));

@@ -25,16 +25,24 @@
 /* setsockopt takes an int, and the kernel doubles it. */
 #define RCVBUF_LIMIT ((uint64_t)INT_MAX / 2)
 
+/* Where recvmmsg puts a batch: 128 KiB, so one is shared by every socket
+ * of a process that drains them one at a time (a daemon watching hundreds
+ * of namespaces would otherwise hold 128 KiB per namespace). */
+struct ctw_events_batch {
+	struct mmsghdr msgs[RECV_BATCH];
+	struct iovec iov[RECV_BATCH];
+	struct sockaddr_nl from[RECV_BATCH];
+	uint8_t slots[RECV_BATCH][SLOT_BYTES] __attribute__((aligned(8)));
+};
+
 struct ctw_events {
 	struct nfct_handle *h;
 	int fd;
 	uint64_t rcvbuf_max;
 	bool overrun;
 	struct ctw_event_counts counts;
-	struct mmsghdr msgs[RECV_BATCH];
-	struct iovec iov[RECV_BATCH];
-	struct sockaddr_nl from[RECV_BATCH];
-	uint8_t slots[RECV_BATCH][SLOT_BYTES] __attribute__((aligned(8)));
+	struct ctw_events_batch *b;
+	bool own_batch;
 };
 
 /* ---- parsing (pure) ------------------------------------------------------ */
@@ -123,18 +131,42 @@ static int set_rcvbuf(struct ctw_events *ev, uint64_t bytes)
 	return 0;
 }
 
-static void setup_batch(struct ctw_events *ev)
+static void setup_batch(struct ctw_events_batch *b)
 {
 	for (unsigned i = 0; i < RECV_BATCH; i++) {
-		ev->iov[i] = (struct iovec){ .iov_base = ev->slots[i], .iov_len = SLOT_BYTES };
-		ev->msgs[i].msg_hdr = (struct msghdr){
-			.msg_name = &ev->from[i], .msg_namelen = sizeof(ev->from[i]),
-			.msg_iov = &ev->iov[i], .msg_iovlen = 1,
+		b->iov[i] = (struct iovec){ b->slots[i], SLOT_BYTES };
+		b->msgs[i].msg_hdr = (struct msghdr){
+			.msg_name = &b->from[i], .msg_namelen = sizeof(b->from[i]),
+			.msg_iov = &b->iov[i], .msg_iovlen = 1,
 		};
 	}
 }
 
+int ctw_events_batch_new(struct ctw_events_batch **out)
+{
+	/* malloc, not calloc: the slots are written by the kernel before they
+	 * are read, and untouched pages cost no memory. */
+	struct ctw_events_batch *b = malloc(sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	setup_batch(b);
+	*out = b;
+	return 0;
+}
+
+void ctw_events_batch_free(struct ctw_events_batch *b)
+{
+	free(b);
+}
+
 int ctw_events_open(struct ctw_events **out, uint64_t rcvbuf, uint64_t rcvbuf_max)
+{
+	return ctw_events_open_shared(out, rcvbuf, rcvbuf_max, NULL);
+}
+
+int ctw_events_open_shared(struct ctw_events **out, uint64_t rcvbuf, uint64_t rcvbuf_max,
+			   struct ctw_events_batch *shared)
 {
 	struct ctw_events *ev;
 	int flags, r;
@@ -142,11 +174,23 @@ int ctw_events_open(struct ctw_events **out, uint64_t rcvbuf, uint64_t rcvbuf_ma
 	ev = calloc(1, sizeof(*ev));
 	if (!ev)
 		return -ENOMEM;
+	if (shared) {
+		ev->b = shared;
+	} else {
+		r = ctw_events_batch_new(&ev->b);
+		if (r < 0) {
+			free(ev);
+			return r;
+		}
+		ev->own_batch = true;
+	}
 	/* Groups NEW and DESTROY only: UPDATE would be most of the traffic.
 	 * NETLINK_NO_ENOBUFS stays off: lost events must be known. */
 	ev->h = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_DESTROY);
 	if (!ev->h) {
 		r = errno ? -errno : -EIO;
+		if (ev->own_batch)
+			free(ev->b);
 		free(ev);
 		return r;
 	}
@@ -170,12 +214,10 @@ int ctw_events_open(struct ctw_events **out, uint64_t rcvbuf, uint64_t rcvbuf_ma
 	}
 	if (r < 0)
 		goto fail;
-	setup_batch(ev);
 	*out = ev;
 	return 0;
 fail:
-	nfct_close(ev->h);
-	free(ev);
+	ctw_events_close(ev);
 	return r;
 }
 
@@ -184,6 +226,8 @@ void ctw_events_close(struct ctw_events *ev)
 	if (!ev)
 		return;
 	nfct_close(ev->h);
+	if (ev->own_batch)
+		free(ev->b);
 	free(ev);
 }
 
@@ -209,11 +253,11 @@ static void handle_batch(struct ctw_events *ev, unsigned n, ctw_events_new_fn on
 			 unsigned *handled)
 {
 	for (unsigned i = 0; i < n; i++) {
-		const struct msghdr *h = &ev->msgs[i].msg_hdr;
+		const struct msghdr *h = &ev->b->msgs[i].msg_hdr;
 
-		if (h->msg_namelen >= sizeof(struct sockaddr_nl) && ev->from[i].nl_pid != 0)
+		if (h->msg_namelen >= sizeof(struct sockaddr_nl) && ev->b->from[i].nl_pid != 0)
 			continue;
-		*handled += ctw_events_parse(ev->slots[i], ev->msgs[i].msg_len, &ev->counts, on_new, ud);
+		*handled += ctw_events_parse(ev->b->slots[i], ev->b->msgs[i].msg_len, &ev->counts, on_new, ud);
 	}
 }
 
@@ -230,8 +274,8 @@ int ctw_events_drain(struct ctw_events *ev, unsigned max_events, ctw_events_new_
 		int n;
 
 		for (unsigned i = 0; i < want; i++)
-			ev->msgs[i].msg_hdr.msg_namelen = sizeof(ev->from[i]);
-		n = recvmmsg(ev->fd, ev->msgs, want, MSG_DONTWAIT, NULL);
+			ev->b->msgs[i].msg_hdr.msg_namelen = sizeof(ev->b->from[i]);
+		n = recvmmsg(ev->fd, ev->b->msgs, want, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -56,6 +56,16 @@ typedef void (*ctw_events_new_fn)(const struct ctw_flow_key *key, void *ud);
 int ctw_events_open(struct ctw_events **out, uint64_t rcvbuf, uint64_t rcvbuf_max);
 void ctw_events_close(struct ctw_events *ev);
 
+/* The receive area of one drain (128 KiB). Sockets drained one at a time
+ * (one thread) can share one: open them with ctw_events_open_shared. */
+struct ctw_events_batch;
+int ctw_events_batch_new(struct ctw_events_batch **out);
+void ctw_events_batch_free(struct ctw_events_batch *b);
+/* ctw_events_open, receiving into shared (NULL: a batch of its own).
+ * shared must outlive the socket. */
+int ctw_events_open_shared(struct ctw_events **out, uint64_t rcvbuf, uint64_t rcvbuf_max,
+			   struct ctw_events_batch *shared);
+
 /* The socket, for poll/epoll/sd_event_add_io (EPOLLIN). */
 int ctw_events_fd(const struct ctw_events *ev);
 

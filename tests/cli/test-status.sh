@@ -64,6 +64,25 @@ write_status()
 	EOF
 }
 
+# with_namespaces JSON: add a "namespaces" object to the status file, with
+# the older key netns_watched agreeing, as the daemon writes them.
+with_namespaces()
+{
+	local t
+	t=$(jq --argjson ns "$1" '. + {namespaces: $ns, netns_watched: $ns.watched}' "$STATUS") &&
+		printf '%s\n' "$t" >"$STATUS"
+}
+
+# ns_entry NAME ENTRIES [NEW_PER_S TTF]: one namespace of the list.
+ns_entry()
+{
+	local rates='{"new_per_s": null, "destroy_per_s": null, "growth_per_s": null}'
+	[ -n "${3:-}" ] && rates="{\"new_per_s\": $3, \"destroy_per_s\": 1.0, \"growth_per_s\": 2.0}"
+	printf '{"name": "%s", "inode": %d, "entries": %d, "usage_percent": null, "rates": %s,
+	  "time_to_full_s": %s, "drops": 0, "early_drops": 0, "events": null}' \
+		"$1" "$((4026532000 + $2 % 1000))" "$2" "$rates" "${4:-null}"
+}
+
 # A pid that no process has (any more).
 dead_pid()
 {
@@ -156,6 +175,77 @@ assert_eq "level normal: exit 0" 0 "$RC"
 write_status $$ 1 critical
 run "$CTWARDEN" status -c "$CONF"
 assert_eq "level critical: exit 2" 2 "$RC"
+
+# ---- namespaces -----------------------------------------------------------
+
+LONG_NAME=k8s_POD_a-very-long-pod-name-0123456789abcdef0123456789abcdef
+NS3="{\"watched\": 3, \"unwatchable\": 2, \"total_entries\": 261300, \"listed\": 3,
+  \"pressure\": {\"name\": \"docker 1a2b3c4d5e6f\", \"inode\": 4026532177},
+  \"list\": [$(ns_entry "docker 1a2b3c4d5e6f" 249000 5321.5 3.2), $(ns_entry host 12000 12.5),
+  $(ns_entry "$LONG_NAME" 300)]}"
+write_status $$ 1 normal
+with_namespaces "$NS3"
+run "$CTWARDEN" status -c "$CONF"
+show_err
+assert_eq "2 namespaces unwatchable, level normal: exit 1 (WARNING)" 1 "$RC"
+assert_contains "unwatchable said loudly, under the first line" "$(sed -n 2p <<<"$OUT")" \
+	"WARNING: 2 namespace(s) could not be watched: see journalctl -u ctwarden"
+assert_contains "namespaces: the totals" "$OUT" "Namespaces: watched 3, unwatchable 2, 261300 entries in all"
+assert_contains "namespaces: the one under pressure" "$OUT" \
+	"the policy acts on docker 1a2b3c4d5e6f (inode 4026532177)"
+assert_contains "namespaces: a row with entries, usage, new/s and time to full" \
+	"$(grep -F 'docker 1a2b3c4d5e6f ' <<<"$OUT" | tail -1 | tr -s ' ')" "docker 1a2b3c4d5e6f 249000 95.0% 5321.5 3.2 s"
+assert_contains "namespaces: known rates, not growing" "$(grep -E '^  host ' <<<"$OUT" | tr -s ' ')" \
+	"host 12000 4.6% 12.5 not growing"
+assert_contains "namespaces: a long name is cut to its column" "$OUT" "${LONG_NAME:0:36} "
+ctw__verdict "namespaces: fullest first (docker before host)" "order" before "$OUT" "  docker 1a2b" "  host "
+ctw__verdict "namespaces: fullest first (host before the pod)" "order" before "$OUT" "  host " "  k8s_POD"
+ctw__verdict "namespaces: every line fits in 80 columns" "$(awk 'length($0) > 80' <<<"$OUT")" \
+	lines_fit "$OUT" 80
+
+run "$CTWARDEN" status --json -c "$CONF"
+assert_eq "--json, 2 unwatchable, level normal: exit 1" 1 "$RC"
+assert_eq "--json: the namespaces object as written" "$(jq -S .namespaces "$STATUS")" \
+	"$(jq -S .namespaces <<<"$OUT")"
+assert_eq "--json: namespaces.unwatchable" 2 "$(json_get "$OUT" .namespaces.unwatchable)"
+assert_eq "--json: fullest listed first" "docker 1a2b3c4d5e6f" "$(json_get "$OUT" '.namespaces.list[0].name')"
+
+# Blindness raises normal to warning only; a worse level stays.
+write_status $$ 1 critical
+with_namespaces "$NS3"
+run "$CTWARDEN" status -c "$CONF"
+assert_eq "2 unwatchable, level critical: exit 2" 2 "$RC"
+
+# All watched: no warning, the daemon's level.
+write_status $$ 1 normal
+with_namespaces "$(jq '.unwatchable = 0' <<<"$NS3")"
+run "$CTWARDEN" status -c "$CONF"
+assert_eq "all watched, level normal: exit 0" 0 "$RC"
+assert_contains "all watched: the counts" "$OUT" "watched 3, unwatchable 0"
+assert_not_contains "all watched: no warning" "$OUT" "could not be watched"
+
+# Twelve namespaces: the text shows the fullest ten and says how many more.
+list=""
+for i in $(seq 12 -1 1); do
+	list+="${list:+, }$(ns_entry "ns$i" "$((i * 1000))")"
+done
+write_status $$ 1 normal
+with_namespaces "{\"watched\": 40, \"unwatchable\": 0, \"total_entries\": 80000, \"listed\": 12,
+  \"pressure\": null, \"list\": [$list]}"
+run "$CTWARDEN" status -c "$CONF"
+assert_eq "12 listed of 40: exit 0" 0 "$RC"
+assert_contains "12 listed: the tenth is shown" "$OUT" "  ns3 "
+assert_not_contains "12 listed: the eleventh is not" "$OUT" "  ns2 "
+assert_contains "12 listed of 40: says how many more" "$OUT" "... 30 more (the fullest 12 in --json)"
+
+# A list that is not fullest first is not the daemon's.
+write_status $$ 1 normal
+with_namespaces "{\"watched\": 3, \"unwatchable\": 0, \"total_entries\": 3, \"listed\": 2,
+  \"list\": [$(ns_entry a 1), $(ns_entry b 2)]}"
+run "$CTWARDEN" status -c "$CONF"
+assert_eq "namespaces not fullest first: exit 3" 3 "$RC"
+assert_contains "namespaces not fullest first: names the file and says why" "$ERR" \
+	"$STATUS: namespaces.list[1]: fuller than the one before"
 
 # ---- stale ---------------------------------------------------------------
 

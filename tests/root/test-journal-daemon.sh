@@ -19,7 +19,7 @@ FLOWS=20000
 RATE=5000   # 12% of max per 100 ms poll, under the 20% band from high_water to full
 CEILING=262144
 
-# The published contract (src/journal.h, systemd/ctwarden.catalog), written
+# The published contract (src/daemon/journal.h, systemd/ctwarden.catalog), written
 # out here on purpose rather than read from the code under test.
 MID_STARTED=9ed117e50b844cdca4badb1bc88941dd
 MID_STOPPING=0c2d006e565c4edfa5d984cefafeddd2

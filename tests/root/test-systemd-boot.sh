@@ -1,19 +1,27 @@
 #!/bin/bash
-# A real boot with systemd as PID 1: a Debian root (debootstrap, cached) gets
-# ctwarden through `make install DESTDIR=`, boots under systemd-nspawn, and a
-# self-test unit inside checks what an operator would: `systemctl enable --now
-# ctwarden` brings it to active (READY reached under the unit's hardening),
-# its STATUS line reads "count N/M (x%), N drops", the journal holds the
-# started entry under _SYSTEMD_UNIT=ctwarden.service, `systemctl reload` works
-# (reloaded entry, same PID), the catalog explains the entries. It writes its
-# results into the root and powers the container off; the host asserts.
+# The Debian package in a real boot with systemd as PID 1: the test builds
+# ctwarden's .deb with dpkg-buildpackage -us -uc -b from a copy of the source
+# tree (never writing into it), checks it with lintian, and boots a Debian root
+# (debootstrap, cached) under systemd-nspawn. A self-test unit inside does what
+# an operator does and writes what it saw: `apt-get install ./ctwarden_*.deb`
+# enables and starts the service (postinst, dh_installsystemd), it reaches
+# READY under the unit's hardening with the STATUS line "count N/M (x%), N
+# drops", the journal holds the started entry under _SYSTEMD_UNIT=
+# ctwarden.service, systemd's dpkg trigger put the catalog's ids into
+# `journalctl --list-catalog`, `systemctl reload` works (reloaded entry, same
+# PID), and `apt-get purge ctwarden` leaves no state, config, unit, binary,
+# catalog entry or enable link behind. Then it powers the container off and
+# the host asserts.
 #
 # The root is cached in $CTW_ROOTFS_CACHE (default /var/cache/ctwarden-tests)
 # and reused when complete; each run boots an overlay (or a copy) of it,
-# removed at exit. The container has its own network namespace: the global
-# knobs are read-only there, nothing on the host is tuned.
+# removed at exit. The container has its own network namespace (no network at
+# all: the package's dependencies are in the cached root): the global knobs
+# are read-only there, nothing on the host is tuned.
 # Needs root, debootstrap, systemd-nspawn (package systemd-container), wget,
-# and the Debian mirror ($CTW_DEBIAN_MIRROR) the first time; exits 77 without.
+# dpkg-buildpackage and debhelper, git, and the Debian mirror
+# ($CTW_DEBIAN_MIRROR) the first time; exits 77 without. lintian is run when
+# installed (.ci/setup installs it).
 . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
 
 SUITE=bookworm
@@ -23,17 +31,16 @@ CACHE_ROOT=${CTW_ROOTFS_CACHE:-/var/cache/ctwarden-tests}
 CACHE=$CACHE_ROOT/$SUITE-minbase-$(printf '%s' "$INCLUDE" | md5sum | cut -c1-8)
 BOOT_TIMEOUT=180
 
-# The published contract (src/journal.h), written out on purpose.
+# The published contract (src/daemon/journal.h), written out on purpose.
 MID_STARTED=9ed117e50b844cdca4badb1bc88941dd
 MID_RELOADED=c0fd6ad6d59c413cbeaf18b37903bd5a
 
 need_root
-need_cmd debootstrap systemd-nspawn wget jq flock timeout chroot md5sum
-[ -n "${CTW_BUILDDIR:-}" ] || skip "CTW_BUILDDIR is not set (run through make check)"
-[ -f "$CTW_BUILDDIR/Makefile" ] || fail "CTW_BUILDDIR=$CTW_BUILDDIR has no Makefile"
-# The booted ctwarden listens to conntrack events, which turns on the event
-# extension in every netns: not while other root tests count on there being none.
-ctw_global_lock
+need_cmd debootstrap systemd-nspawn wget jq flock timeout chroot md5sum git tar dpkg-buildpackage dh dpkg-deb
+[ -n "${CTW_SRCDIR:-}" ] || skip "CTW_SRCDIR is not set (run through make check)"
+[ -f "$CTW_SRCDIR/debian/control" ] || skip "$CTW_SRCDIR has no debian/ (not a git checkout of ctwarden)"
+git -C "$CTW_SRCDIR" rev-parse --git-dir >/dev/null 2>&1 ||
+	skip "$CTW_SRCDIR is not a git checkout: the package is built from the files git knows"
 
 # ---- the cached Debian root ------------------------------------------------
 # Built once under a lock (parallel runs wait), in a .partial directory that
@@ -71,8 +78,6 @@ cache_ensure()
 # ---- this run's root: an overlay over the cache, or a copy -----------------
 root_prepare()
 {
-	WORK=$(mktemp -d /var/tmp/ctw-systemd-boot.XXXXXX)
-	ctw_on_exit "rm -rf '$WORK'"
 	MACHINE=ctwboot$$
 	ROOT=$WORK/$MACHINE
 	mkdir -p "$WORK/upper" "$WORK/work" "$ROOT"
@@ -86,46 +91,65 @@ root_prepare()
 	ctw_on_exit "rmdir /run/systemd/nspawn/propagate/$MACHINE 2>/dev/null || true"
 }
 
-# make install DESTDIR=, then check that what landed is where systemd and the
-# dynamic loader inside the root look.
-install_ctwarden()
+# ---- the package ------------------------------------------------------------
+# Built from a copy of the tree in $WORK: the files a fresh clone has plus the
+# uncommitted edits (tracked and untracked-but-not-ignored files), so no build/,
+# build-san/ or autotools output comes along, and dpkg-buildpackage's ../*.deb
+# land in $WORK, not beside the source tree.
+package_build()
 {
-	local unit unit_dir catalog missing exec_path
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$CTW_BUILDDIR" install DESTDIR="$ROOT" >"$WORK/install.log" 2>&1 ||
-		{ cat "$WORK/install.log" >&2; fail "make install DESTDIR=$ROOT failed"; }
-	echo "installed:"
-	(cd "$ROOT" && find . -newer "$CACHE/.ctw-complete" -path '*ctwarden*' -type f | sed 's/^\./  /' | sort)
+	local src=$WORK/src/ctwarden arch before after
+	mkdir -p "$src"
+	before=$(git -C "$CTW_SRCDIR" status --porcelain)
+	(
+		cd "$CTW_SRCDIR" || exit 1
+		git ls-files -z -c -o --exclude-standard | while IFS= read -r -d '' f; do
+			if [ -e "$f" ]; then printf '%s\0' "$f"; fi
+		done | tar --null -T - -cf -
+	) | tar -C "$src" -xf -
+	echo "dpkg-buildpackage -us -uc -b in a copy of the tree ($(find "$src" -type f | wc -l) files)"
+	# A clean environment: not make check's MAKEFLAGS or test variables.
+	if ! (cd "$src" && env -i PATH="$PATH" HOME="$WORK" LC_ALL=C.UTF-8 \
+		DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b) >"$WORK/dpkg-buildpackage.log" 2>&1; then
+		tail -40 "$WORK/dpkg-buildpackage.log" >&2
+		fail "dpkg-buildpackage -us -uc -b failed (the log's end is above)"
+	fi
+	grep -E '^# (TOTAL|PASS|FAIL|ERROR):' "$WORK/dpkg-buildpackage.log" | sed 's/^/  unit tests in the package build: /' || true
+	after=$(git -C "$CTW_SRCDIR" status --porcelain)
+	assert_eq "the package build wrote nothing into the source tree" "$before" "$after"
 
-	unit=$(cd "$ROOT" && find . -name ctwarden.service -type f | head -1)
-	[ -n "$unit" ] || fail "make install put no ctwarden.service into the root"
-	unit=${unit#.}
-	unit_dir=$(dirname "$unit")
-	case $unit_dir in
-	/etc/systemd/system | /usr/local/lib/systemd/system | /usr/lib/systemd/system | /lib/systemd/system) ;;
-	*)
-		echo "note: $unit is outside systemd's unit path; linking it into /etc/systemd/system"
-		ln -s "$unit" "$ROOT/etc/systemd/system/ctwarden.service"
-		;;
-	esac
-	exec_path=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$ROOT$unit")
-	[ -x "$ROOT$exec_path" ] || fail "the unit's ExecStart=$exec_path is not in the root"
+	arch=$(dpkg --print-architecture)
+	DEB=$WORK/src/ctwarden_$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)_$arch.deb
+	[ -f "$DEB" ] || fail "dpkg-buildpackage made no $(basename "$DEB"): $(ls "$WORK/src")"
+	echo "built $(basename "$DEB"):"
+	dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ {print "  " $NF}'
+	assert_eq "the package's version is configure.ac's with Debian revision 1" \
+		"$(sed -n 's/^AC_INIT(\[ctwarden\], \[\([^]]*\)\].*/\1/p' "$CTW_SRCDIR/configure.ac")-1" \
+		"$(dpkg-deb -f "$DEB" Version)"
+	assert_eq "/etc/ctwarden/ctwarden.conf is a conffile" /etc/ctwarden/ctwarden.conf \
+		"$(dpkg-deb --ctrl-tarfile "$DEB" | tar -xOf - ./conffiles)"
 
-	catalog=$(cd "$ROOT" && find . -name ctwarden.catalog -type f | head -1)
-	catalog=${catalog#.}
-	case $(dirname "$catalog") in
-	/usr/lib/systemd/catalog | /usr/local/lib/systemd/catalog) ;;
-	*) fail "the catalog went to '$catalog', where journalctl --update-catalog does not look" ;;
-	esac
-	[ -f "$ROOT/etc/ctwarden/ctwarden.conf" ] ||
-		echo "note: no /etc/ctwarden/ctwarden.conf (configure --sysconfdir=/etc puts it there); built-in defaults apply"
+	# Errors and warnings fail; a justified warning is overridden in
+	# debian/ctwarden.lintian-overrides and listed in docs/packaging.md.
+	if command -v lintian >/dev/null 2>&1; then
+		run lintian --fail-on error,warning "$DEB"
+		[ -z "$OUT" ] || sed 's/^/  lintian: /' <<<"$OUT"
+		assert_eq "lintian reports no error and no warning that is not overridden" 0 "$RC"
+	else
+		echo "note: no lintian here (.ci/setup installs it); the package is not linted"
+	fi
+}
 
-	missing=$(chroot "$ROOT" ldd "$exec_path" 2>&1 | grep -E 'not found' || true)
-	case $missing in
-	'') ;;
-	*libasan* | *libubsan*) skip "a sanitizer build cannot run in the Debian root" ;;
-	*version*) skip "ctwarden was built against a newer libc than Debian $SUITE has: $missing" ;;
-	*) fail "libraries missing in the Debian root (add their packages to INCLUDE): $missing" ;;
-	esac
+# The package's dependencies must be in the cached root: the container has no
+# network. A host newer than Debian 12 builds a package the root cannot take.
+package_check_depends()
+{
+	run chroot "$ROOT" dpkg --dry-run -i "/usr/local/lib/ctwarden-selftest/$(basename "$DEB")"
+	[ "$RC" -eq 0 ] && return 0
+	printf '%s\n%s\n' "$OUT" "$ERR" >&2
+	grep -q 'Version of .* on system is' <<<"$ERR" &&
+		skip "the package was built against newer libraries than Debian $SUITE has"
+	fail "the package's dependencies are not in the Debian root (add their packages to INCLUDE)"
 }
 
 # The self-test, run by systemd inside the container once it is up; it powers
@@ -134,9 +158,11 @@ install_selftest()
 {
 	local dir=$ROOT/usr/local/lib/ctwarden-selftest
 	mkdir -p "$dir" "$ROOT/etc/systemd/system/multi-user.target.wants"
+	cp "$DEB" "$dir/"
 	cat >"$dir/run.sh" <<'SELFTEST'
 #!/bin/bash
-# Inside the container: drive ctwarden through systemctl, write KEY=VALUE results.
+# Inside the container: install the package as an operator would, drive the
+# service through systemctl, purge it; write KEY=VALUE results.
 out=/var/lib/ctwarden-selftest
 mkdir -p "$out"
 r=$out/results
@@ -152,22 +178,42 @@ wait_for_mid()
 	done
 	return 1
 }
+# Whatever of the package is still on disk (names with ctwarden in them, but
+# this self-test's own files), plus the tmpfs /run.
+leftovers()
+{
+	{
+		find / -xdev \( -path /proc -o -path /sys \) -prune -o -name '*ctwarden*' -print 2>/dev/null |
+			grep -v 'ctwarden-selftest'
+		[ -e /run/ctwarden ] && echo /run/ctwarden
+	} | sort | tr '\n' ' '
+}
+export DEBIAN_FRONTEND=noninteractive
 
-systemctl enable --now ctwarden.service >"$out/enable.txt" 2>&1
-say enable_rc $?
-say is_enabled "$(systemctl is-enabled ctwarden.service)"
+say before_install "$(leftovers)"
+apt-get install -y --no-install-recommends /usr/local/lib/ctwarden-selftest/ctwarden_*.deb >"$out/install.txt" 2>&1
+say install_rc $?
+say installed "$(dpkg-query -W -f='${db:Status-Abbrev}${Version}' ctwarden 2>&1)"
+say conffiles "$(dpkg-query -W -f='${Conffiles}' ctwarden | awk '{print $1}' | tr '\n' ' ')"
+# No systemctl here: postinst (dh_installsystemd) enables and starts it.
+say is_enabled "$(systemctl is-enabled ctwarden.service 2>&1)"
 for _ in $(seq 100); do
 	case $(unit_state) in active | failed | inactive) break ;; esac
 	sleep 0.1
 done
+say is_active "$(systemctl is-active ctwarden.service 2>&1)"
 # STATUS= follows the first poll, right after READY.
 for _ in $(seq 50); do
 	[ -n "$(systemctl show -P StatusText ctwarden.service)" ] && break
 	sleep 0.1
 done
-systemctl show -p ActiveState,SubState,StatusText,MainPID,NRestarts,Result ctwarden.service | sed 's/^/start_/' >>"$r"
+systemctl show -p ActiveState,SubState,StatusText,MainPID,NRestarts,Result,FragmentPath ctwarden.service | sed 's/^/start_/' >>"$r"
 wait_for_mid 9ed117e50b844cdca4badb1bc88941dd
 journalctl -u ctwarden.service -o json --no-pager >"$out/journal-start.json"
+# No journalctl --update-catalog either: systemd's dpkg trigger on
+# /usr/lib/systemd/catalog ran it.
+journalctl --list-catalog >"$out/catalog-installed.txt" 2>&1
+say statedir "$(stat -c '%F %a' /var/lib/ctwarden 2>&1)"
 
 systemctl reload ctwarden.service >"$out/reload.txt" 2>&1
 say reload_rc $?
@@ -175,11 +221,16 @@ wait_for_mid c0fd6ad6d59c413cbeaf18b37903bd5a
 sleep 0.3
 systemctl show -p ActiveState,SubState,StatusText,MainPID,NRestarts ctwarden.service | sed 's/^/reload_/' >>"$r"
 journalctl -u ctwarden.service -o json --no-pager >"$out/journal.json"
-
-journalctl --update-catalog
-say catalog_rc $?
 journalctl -x -u ctwarden.service --no-pager -o short >"$out/explained.txt" 2>&1
 systemctl status ctwarden.service --no-pager >"$out/status.txt" 2>&1
+
+apt-get purge -y ctwarden >"$out/purge.txt" 2>&1
+say purge_rc $?
+say purged "$(dpkg-query -W -f='${db:Status-Abbrev}' ctwarden 2>/dev/null)"
+say purge_LoadState "$(systemctl show -P LoadState ctwarden.service)"
+say purge_ActiveState "$(systemctl show -P ActiveState ctwarden.service)"
+say purge_leftovers "$(leftovers)"
+journalctl --list-catalog >"$out/catalog-purged.txt" 2>&1
 journalctl -b --no-pager >"$out/boot.txt" 2>&1
 say finished yes
 SELFTEST
@@ -187,14 +238,14 @@ SELFTEST
 	cat >"$ROOT/etc/systemd/system/ctwarden-selftest.service" <<'UNIT'
 [Unit]
 Description=ctwarden self-test (tests/root/test-systemd-boot.sh)
-After=multi-user.target ctwarden.service
+After=multi-user.target
 SuccessAction=poweroff
 FailureAction=poweroff
 
 [Service]
 Type=oneshot
 ExecStart=/usr/local/lib/ctwarden-selftest/run.sh
-TimeoutStartSec=120
+TimeoutStartSec=150
 StandardOutput=journal+console
 
 [Install]
@@ -212,10 +263,17 @@ show_container_journal()
 		-u ctwarden.service -u ctwarden-selftest.service 2>/dev/null | tail -40 >&2 || true
 }
 
+WORK=$(mktemp -d /var/tmp/ctw-systemd-boot.XXXXXX)
+ctw_on_exit "rm -rf '$WORK'"
+# Before the lock: the build (about a minute) needs none.
+package_build
+# The booted ctwarden listens to conntrack events, which turns on the event
+# extension in every netns: not while other root tests count on there being none.
+ctw_global_lock
 cache_ensure
 root_prepare
-install_ctwarden
 install_selftest
+package_check_depends
 
 echo "booting $ROOT (systemd-nspawn -b, timeout ${BOOT_TIMEOUT}s)"
 start=$(date +%s)
@@ -239,14 +297,22 @@ sed 's/^/  /' <<<"$res"
 get() { sed -n "s/^$1=//p" <<<"$res" | tail -1; }
 
 assert_eq "the self-test ran to its end" yes "$(get finished)"
-assert_eq "systemctl enable --now ctwarden succeeds" 0 "$(get enable_rc)"
-assert_eq "the unit is enabled (WantedBy=multi-user.target)" enabled "$(get is_enabled)"
+assert_eq "nothing of ctwarden in the root before the install" "" "$(get before_install)"
+assert_eq "apt-get install ./$(basename "$DEB") succeeds offline" 0 "$(get install_rc)"
+[ "$(get install_rc)" = 0 ] || sed 's/^/  apt-get: /' "$OUT/install.txt" >&2
+assert_eq "dpkg has it installed" "ii $(dpkg-deb -f "$DEB" Version)" "$(get installed | tr -s ' ')"
+assert_eq "dpkg lists /etc/ctwarden/ctwarden.conf as a conffile" "/etc/ctwarden/ctwarden.conf " "$(get conffiles)"
+assert_eq "the install enabled the unit (WantedBy=multi-user.target)" enabled "$(get is_enabled)"
+assert_eq "the install started it: systemctl is-active" active "$(get is_active)"
+assert_eq "the unit systemd loaded is the package's, in Debian 12's unit directory" \
+	/lib/systemd/system/ctwarden.service "$(get start_FragmentPath)"
 assert_eq "ctwarden is active: READY=1 reached under the unit's hardening" active "$(get start_ActiveState)"
 assert_eq "its main process runs" running "$(get start_SubState)"
 assert_eq "no restart was needed" 0 "$(get start_NRestarts)"
 status=$(get start_StatusText)
 ctw__verdict "STATUS line 'count N/M (x%), N drops' (got '$status')" "no match" \
 	grep -qE '^count [0-9]+/[0-9]+ \([0-9]+%.*\), [0-9]+ drops' <<<"$status"
+assert_eq "systemd made the state directory /var/lib/ctwarden (0700)" "directory 700" "$(get statedir)"
 
 started=$(jq -c --arg id "$MID_STARTED" 'select(.MESSAGE_ID == $id)' "$OUT/journal-start.json" 2>/dev/null || true)
 assert_eq "the journal has one started entry after the start" 1 "$(grep -c . <<<"$started" || true)"
@@ -265,9 +331,26 @@ assert_eq "still active after the reload" "active running $(get start_MainPID) 0
 assert_eq "nothing at PRIORITY err or worse from the unit" "" \
 	"$(jq -r 'select((.PRIORITY | tonumber) <= 3) | .MESSAGE' "$OUT/journal.json" 2>/dev/null || echo '<unreadable journal>')"
 
-assert_eq "journalctl --update-catalog succeeds" 0 "$(get catalog_rc)"
+# Every id of the shipped catalog, known after the install, gone after the purge.
+ids=$(sed -n 's/^-- \([0-9a-f]\{32\}\).*/\1/p' "$CTW_SRCDIR/systemd/ctwarden.catalog")
+assert_gt "the catalog has message ids" 1 "$(wc -l <<<"$ids")"
+missing='' stale=''
+for id in $ids; do
+	grep -q "^$id " "$OUT/catalog-installed.txt" || missing="$missing $id"
+	! grep -q "^$id " "$OUT/catalog-purged.txt" || stale="$stale $id"
+done
+assert_eq "journalctl --list-catalog knows every ctwarden id after the install (dpkg trigger)" "" "$missing"
 assert_contains "journalctl -x explains the started entry from the installed catalog" \
 	"$(cat "$OUT/explained.txt")" "Subject: ctwarden started"
+
+assert_eq "apt-get purge ctwarden succeeds" 0 "$(get purge_rc)"
+[ "$(get purge_rc)" = 0 ] || sed 's/^/  apt-get: /' "$OUT/purge.txt" >&2
+assert_eq "dpkg no longer knows the package (or only as not-installed)" "" "$(get purged | grep -v '^un' || true)"
+assert_eq "the purge stopped the service and systemd no longer has the unit" "not-found inactive" \
+	"$(get purge_LoadState) $(get purge_ActiveState)"
+assert_eq "the purge left nothing behind (state, /etc/ctwarden, unit, enable link, binary, man pages, catalog)" \
+	"" "$(get purge_leftovers)"
+assert_eq "journalctl --list-catalog forgot the ctwarden ids after the purge" "" "$stale"
 
 if [ "$CTW_FAILS" -ne 0 ]; then
 	echo "---- systemctl status ctwarden (inside):" >&2

@@ -641,13 +641,41 @@ static void test_sample_config(void **state)
 	assert_int_equal(ctw_config_parse_buffer("sample", text, used, &c, err, sizeof(err)), 0);
 	memcpy(d.source, c.source, sizeof(d.source));
 	assert_memory_equal(&c, &d, sizeof(c));
-	/* 20 fixed keys plus one floor per timeout, plus shorten. */
-	assert_int_equal(keys, 21 + CTW_TO__COUNT);
+	/* 23 fixed keys plus one floor per timeout, plus shorten. */
+	assert_int_equal(keys, 24 + CTW_TO__COUNT);
+}
+
+/* Where namespaces are bind-mounted, and which get event sockets. */
+static void test_netns_keys(void **state)
+{
+	static const char good[] = "[daemon]\nnetns_dirs = /run/netns  /srv/ns\nevents = own\n";
+	static const char *const bad[][2] = {
+		{ "[daemon]\nevents = some\n", "x.conf:2: events = some: must be all, own or none" },
+		{ "[daemon]\non_outside_change = fight\n", "x.conf:2: on_outside_change = fight: must be yield or adopt" },
+		{ "[daemon]\nnetns_dirs = run/netns\n", "x.conf:2: netns_dirs = run/netns: must be an absolute path" },
+		{ "[daemon]\nnetns_dirs = /a /b /c /d /e /f /g /h /i\n", "x.conf:2: netns_dirs: at most 8 directories" },
+		{ "[daemon]\nnetns_dirs = /a/../etc\n", "x.conf:2: netns_dirs = /a/../etc: '..' is not allowed in the path" },
+	};
+	struct ctw_config c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(ctw_config_parse_buffer("x.conf", good, strlen(good), &c, err, sizeof(err)), 0);
+	assert_int_equal(c.n_netns_dirs, 2);
+	assert_string_equal(c.netns_dirs[0], "/run/netns");
+	assert_string_equal(c.netns_dirs[1], "/srv/ns");
+	assert_int_equal(c.events_scope, CTW_EVENTS_OWN);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ctw_config_parse_buffer("x.conf", bad[i][0], strlen(bad[i][0]), &c, err, sizeof(err)),
+				 -EINVAL);
+		assert_string_equal(err, bad[i][1]);
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_netns_keys),
 		cmocka_unit_test(test_duration_good),
 		cmocka_unit_test(test_duration_bad),
 		cmocka_unit_test(test_percent),

@@ -73,6 +73,19 @@ static void full_status(struct ctw_status *st)
 	ctw_status_top_add(&st->top_sources, "2001:db8::1", 20000, 16.5);
 	ctw_status_top_add(&st->top_destinations, "192.0.2.7", 90000, 74.0);
 	ctw_status_top_add(&st->top_ports, "udp/53", 60000, 49.5);
+
+	st->netns_unwatchable = 2;
+	st->netns_total_entries = 261300;
+	ctw_status_netns_add(st, &(struct ctw_status_netns){
+		.name = "host", .inode = 4026531840ULL, .count = 12000, .have_rates = true,
+		.new_per_s = 12.5, .destroy_per_s = 11.5, .growth_per_s = 1.0, .drops = 0 });
+	ctw_status_netns_add(st, &(struct ctw_status_netns){
+		.name = "pid 4243", .inode = 4026532177ULL, .count = 249000, .have_rates = true,
+		.new_per_s = 5321.5, .destroy_per_s = 1200.5, .growth_per_s = -3.5, .have_time_to_full = true,
+		.time_to_full_s = 19.5, .drops = 17, .early_drops = 3, .have_events = true,
+		.events_new = 123456, .events_destroy = 120000, .events_overruns = 2 });
+	ctw_status_netns_add(st, &(struct ctw_status_netns){ .name = "web", .inode = 4026532300ULL, .count = 300 });
+	ctw_status_set_pressure(st, "pid 4243", 4026532177ULL);
 }
 
 /* The status as text, the way the daemon writes it; the caller frees. */
@@ -120,6 +133,30 @@ static void assert_top_eq(const struct ctw_status_top *a, const struct ctw_statu
 	}
 }
 
+static void assert_netns_eq(const struct ctw_status_netns *a, const struct ctw_status_netns *b)
+{
+	assert_string_equal(a->name, b->name);
+	assert_int_equal(a->inode, b->inode);
+	assert_int_equal(a->count, b->count);
+	assert_int_equal(a->have_rates, b->have_rates);
+	if (a->have_rates) {
+		assert_true(a->new_per_s == b->new_per_s);
+		assert_true(a->destroy_per_s == b->destroy_per_s);
+		assert_true(a->growth_per_s == b->growth_per_s);
+	}
+	assert_int_equal(a->have_time_to_full, b->have_time_to_full);
+	if (a->have_time_to_full)
+		assert_true(a->time_to_full_s == b->time_to_full_s);
+	assert_int_equal(a->drops, b->drops);
+	assert_int_equal(a->early_drops, b->early_drops);
+	assert_int_equal(a->have_events, b->have_events);
+	if (a->have_events) {
+		assert_int_equal(a->events_new, b->events_new);
+		assert_int_equal(a->events_destroy, b->events_destroy);
+		assert_int_equal(a->events_overruns, b->events_overruns);
+	}
+}
+
 static void assert_status_eq(const struct ctw_status *a, const struct ctw_status *b)
 {
 	assert_int_equal(a->pid, b->pid);
@@ -159,6 +196,13 @@ static void assert_status_eq(const struct ctw_status *a, const struct ctw_status
 	assert_top_eq(&a->top_sources, &b->top_sources);
 	assert_top_eq(&a->top_destinations, &b->top_destinations);
 	assert_top_eq(&a->top_ports, &b->top_ports);
+	assert_int_equal(a->netns_unwatchable, b->netns_unwatchable);
+	assert_int_equal(a->netns_total_entries, b->netns_total_entries);
+	assert_string_equal(a->pressure_netns, b->pressure_netns);
+	assert_int_equal(a->pressure_inode, b->pressure_inode);
+	assert_int_equal(a->n_netns, b->n_netns);
+	for (unsigned i = 0; i < a->n_netns; i++)
+		assert_netns_eq(&a->netns[i], &b->netns[i]);
 }
 
 static struct json_object *get_path(struct json_object *o, const char *a, const char *b)
@@ -403,6 +447,9 @@ static void test_minimal_file_is_read(void **state)
 	assert_int_equal(st.count, 3);
 	assert_int_equal(st.updated_at_us, T0);
 	assert_int_equal(st.n_decisions, 0);
+	/* A daemon from before the namespace list. */
+	assert_int_equal(st.n_netns, 0);
+	assert_int_equal(st.netns_unwatchable, 0);
 }
 
 static void test_bad_files_are_refused(void **state)
@@ -427,6 +474,338 @@ static void test_bad_files_are_refused(void **state)
 	assert_refused(MINIMAL_HEAD "\"count\":3,\"max\":10,\"top\":{\"ports\":[{\"count\":1}]}}", "top.ports");
 	/* What the writer could not write back (a number it would print as null). */
 	assert_refused(MINIMAL_HEAD "\"count\":3,\"max\":10,\"time_to_full_s\":1e300}", "out of range");
+}
+
+/* ---- namespaces ---------------------------------------------------------- */
+
+/* A small deterministic generator: the same "random" models every run. */
+static uint64_t rnd_state = 88172645463325252ULL;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+	return rnd() % n;
+}
+
+/* A number the writer prints exactly (one decimal), possibly negative. */
+static double rnd_tenths(bool sign)
+{
+	double v = (double)rnd_below(10000000000ULL) / 10.0;
+
+	return sign && rnd_below(2) ? -v : v;
+}
+
+/* Some counts huge, some tiny, some equal to others. */
+static uint64_t rnd_u64(void)
+{
+	switch (rnd_below(4)) {
+	case 0: return rnd_below(10);
+	case 1: return rnd_below(1000000);
+	case 2: return rnd() >> 1;
+	default: return UINT64_MAX - 1 - rnd_below(3);
+	}
+}
+
+static void rnd_name(char *buf, size_t size)
+{
+	static const char *const parts[] = { "host", "pid ", "docker ", "1a2b", "-", " ", "caf\xc3\xa9",
+					     "\xe2\x82\xac", "\xf0\x9f\x90\xb3", "k8s_pod", "9" };
+	size_t n = 0, want = rnd_below(12);
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < want; i++) {
+		const char *p = parts[rnd_below(sizeof(parts) / sizeof(parts[0]))];
+
+		if (n + strlen(p) >= size)
+			break;
+		strcpy(buf + n, p);
+		n += strlen(p);
+	}
+}
+
+static void rnd_netns(struct ctw_status_netns *n)
+{
+	memset(n, 0, sizeof(*n));
+	rnd_name(n->name, sizeof(n->name));
+	n->inode = rnd_below(3) ? 4026531840ULL + rnd_below(100000) : 0;
+	n->count = rnd_below(3) ? rnd_below(300) : rnd_u64();
+	n->have_rates = rnd_below(2);
+	if (n->have_rates) {
+		n->new_per_s = rnd_tenths(false);
+		n->destroy_per_s = rnd_tenths(false);
+		n->growth_per_s = rnd_tenths(true);
+	}
+	n->have_time_to_full = rnd_below(2);
+	if (n->have_time_to_full)
+		n->time_to_full_s = rnd_tenths(false);
+	n->drops = rnd_u64();
+	n->early_drops = rnd_u64();
+	n->have_events = rnd_below(2);
+	if (n->have_events) {
+		n->events_new = rnd_u64();
+		n->events_destroy = rnd_u64();
+		n->events_overruns = rnd_u64();
+	}
+}
+
+/* Fullest first, bounded, ties in the order they came. */
+static void assert_list_sorted(const struct ctw_status *st)
+{
+	for (unsigned i = 1; i < st->n_netns; i++)
+		if (st->netns[i].count > st->netns[i - 1].count)
+			fail_msg("list[%u] (%llu) fuller than list[%u] (%llu)", i,
+				 (unsigned long long)st->netns[i].count, i - 1,
+				 (unsigned long long)st->netns[i - 1].count);
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void test_netns_list_keeps_the_fullest_first(void **state)
+{
+	uint64_t counts[100];
+	struct ctw_status st;
+	struct ctw_status_netns n;
+
+	(void)state;
+	ctw_status_init(&st, 77, T0);
+	st.netns_watched = 100;
+	st.netns_total_entries = 12345;
+	for (unsigned i = 0; i < 100; i++) {
+		memset(&n, 0, sizeof(n));
+		counts[i] = rnd_below(50);  /* many ties */
+		n.count = counts[i];
+		n.inode = 1000 + i;         /* the order they came in */
+		snprintf(n.name, sizeof(n.name), "ns%u", i);
+		ctw_status_netns_add(&st, &n);
+		assert_int_equal(st.n_netns, i + 1 < CTW_STATUS_NETNS_MAX ? i + 1 : CTW_STATUS_NETNS_MAX);
+		assert_list_sorted(&st);
+	}
+	/* Exactly the 32 largest counts are listed ... */
+	qsort(counts, 100, sizeof(counts[0]), cmp_desc);
+	for (unsigned i = 0; i < CTW_STATUS_NETNS_MAX; i++)
+		assert_int_equal(st.netns[i].count, counts[i]);
+	/* ... and among equal counts the earlier one comes first. */
+	for (unsigned i = 1; i < st.n_netns; i++)
+		if (st.netns[i].count == st.netns[i - 1].count)
+			assert_true(st.netns[i].inode > st.netns[i - 1].inode);
+
+	/* A new one fuller than all goes first; the smallest goes. */
+	memset(&n, 0, sizeof(n));
+	n.count = 1000;
+	snprintf(n.name, sizeof(n.name), "flood");
+	ctw_status_netns_add(&st, &n);
+	assert_int_equal(st.n_netns, CTW_STATUS_NETNS_MAX);
+	assert_string_equal(st.netns[0].name, "flood");
+	assert_int_equal(st.netns[CTW_STATUS_NETNS_MAX - 1].count, counts[CTW_STATUS_NETNS_MAX - 2]);
+	/* Adding an entry of the list itself works (n may alias). */
+	ctw_status_netns_add(&st, &st.netns[0]);
+	assert_string_equal(st.netns[1].name, "flood");
+
+	/* Clear empties the list; the totals are the daemon's and stay. */
+	ctw_status_netns_clear(&st);
+	assert_int_equal(st.n_netns, 0);
+	assert_int_equal(st.netns_watched, 100);
+	assert_int_equal(st.netns_total_entries, 12345);
+	ctw_status_netns_add(&st, &n);
+	assert_int_equal(st.n_netns, 1);
+}
+
+static void test_netns_names_are_cleaned(void **state)
+{
+	struct ctw_status st, back;
+	struct ctw_status_netns n = { .count = 1 };
+	size_t len;
+
+	(void)state;
+	ctw_status_init(&st, 77, T0);
+	st.netns_watched = 3;
+	/* A /run/netns file name may be any bytes. */
+	snprintf(n.name, sizeof(n.name), "bad\xff\xc3(\x1b[2Jx\xc2\x9b" "end");
+	ctw_status_netns_add(&st, &n);
+	assert_string_equal(st.netns[0].name, "bad?" "?(?[2Jx?end");
+	/* Cut between characters, never inside one. */
+	memset(n.name, 0, sizeof(n.name));
+	for (size_t i = 0; i + 3 < sizeof(n.name); i += 3)
+		memcpy(n.name + i, "\xe2\x82\xac", 3);  /* 21 euro signs: 63 bytes */
+	memcpy(n.name, "x", 1);                          /* now 61 + "x": the first cut */
+	ctw_status_netns_add(&st, &n);
+	len = strlen(st.netns[1].name);
+	assert_true(len < CTW_NETNS_NAME_MAX);
+	assert_int_equal(st.netns[1].name[0], 'x');
+	/* Not terminated at all: the copy stops at the array's end. */
+	memset(n.name, 'a', sizeof(n.name));
+	ctw_status_netns_add(&st, &n);
+	assert_int_equal(strlen(st.netns[2].name), CTW_NETNS_NAME_MAX - 1);
+	ctw_status_set_pressure(&st, "pid\n7", 9);
+	assert_string_equal(st.pressure_netns, "pid?7");
+	ctw_status_set_pressure(&st, NULL, 0);
+	assert_string_equal(st.pressure_netns, "");
+
+	ctw_status_set_pressure(&st, "bad\xff", 9);
+	round_trip(&st, &back);
+	assert_status_eq(&st, &back);
+}
+
+static void test_netns_round_trip_random_models(void **state)
+{
+	(void)state;
+	for (unsigned iter = 0; iter < 300; iter++) {
+		struct ctw_status in, out;
+		struct ctw_status_netns n;
+		unsigned adds = (unsigned)rnd_below(45);
+		char pressure[CTW_NETNS_NAME_MAX];
+
+		ctw_status_init(&in, 1 + (pid_t)rnd_below(100000), T0);
+		in.max = rnd_below(4) ? rnd_below(1u << 22) : 0;
+		in.netns_watched = adds + (unsigned)rnd_below(1000);
+		in.netns_unwatchable = rnd_below(2) ? (unsigned)rnd_below(600) : 0;
+		in.netns_total_entries = rnd_u64();
+		for (unsigned i = 0; i < adds; i++) {
+			rnd_netns(&n);
+			ctw_status_netns_add(&in, &n);
+		}
+		if (rnd_below(3)) {
+			rnd_name(pressure, sizeof(pressure));
+			ctw_status_set_pressure(&in, pressure, rnd_below(4) ? 4026531840ULL + rnd_below(9) : 0);
+		}
+		assert_int_equal(in.n_netns, adds < CTW_STATUS_NETNS_MAX ? adds : CTW_STATUS_NETNS_MAX);
+		round_trip(&in, &out);
+		assert_status_eq(&in, &out);
+	}
+}
+
+static void test_namespaces_json_names_what_a_reader_needs(void **state)
+{
+	struct ctw_status st;
+	struct json_object *o, *ns, *first, *last;
+
+	(void)state;
+	full_status(&st);
+	o = ctw_status_to_json(&st);
+	assert_non_null(o);
+	/* The older keys stay. */
+	assert_int_equal(json_object_get_int(get_path(o, "netns_watched", NULL)), 3);
+	assert_string_equal(json_object_get_string(get_path(o, "fullest_netns", "name")), "pid 4243");
+	ns = get_path(o, "namespaces", NULL);
+	assert_int_equal(json_object_get_int(get_path(ns, "watched", NULL)), 3);
+	assert_int_equal(json_object_get_int(get_path(ns, "unwatchable", NULL)), 2);
+	assert_int_equal(json_object_get_int64(get_path(ns, "total_entries", NULL)), 261300);
+	assert_int_equal(json_object_get_int(get_path(ns, "listed", NULL)), 3);
+	assert_string_equal(json_object_get_string(get_path(ns, "pressure", "name")), "pid 4243");
+	assert_int_equal(json_object_get_uint64(get_path(ns, "pressure", "inode")), 4026532177ULL);
+	assert_int_equal(json_object_array_length(get_path(ns, "list", NULL)), 3);
+	first = json_object_array_get_idx(get_path(ns, "list", NULL), 0);
+	assert_string_equal(json_object_get_string(get_path(first, "name", NULL)), "pid 4243");
+	assert_int_equal(json_object_get_int64(get_path(first, "entries", NULL)), 249000);
+	assert_string_equal(json_object_to_json_string(get_path(first, "usage_percent", NULL)), "95.0");
+	assert_string_equal(json_object_to_json_string(get_path(first, "rates", "new_per_s")), "5321.5");
+	assert_string_equal(json_object_to_json_string(get_path(first, "time_to_full_s", NULL)), "19.5");
+	assert_int_equal(json_object_get_int(get_path(first, "early_drops", NULL)), 3);
+	assert_int_equal(json_object_get_int(get_path(first, "events", "overruns")), 2);
+	last = json_object_array_get_idx(get_path(ns, "list", NULL), 2);
+	assert_string_equal(json_object_get_string(get_path(last, "name", NULL)), "web");
+	assert_null(get_path(last, "rates", "new_per_s"));
+	assert_null(get_path(last, "time_to_full_s", NULL));
+	assert_null(get_path(last, "events", NULL));
+	json_object_put(o);
+
+	/* No max: no usage; nobody under pressure: null. */
+	st.max = 0;
+	ctw_status_set_pressure(&st, "", 0);
+	o = ctw_status_to_json(&st);
+	assert_non_null(o);
+	ns = get_path(o, "namespaces", NULL);
+	assert_null(get_path(ns, "pressure", NULL));
+	first = json_object_array_get_idx(get_path(ns, "list", NULL), 0);
+	assert_null(get_path(first, "usage_percent", NULL));
+	json_object_put(o);
+}
+
+#define NS_HEAD MINIMAL_HEAD "\"count\":3,\"max\":10,"
+#define NS_ENTRY(name, n) "{\"name\":\"" name "\",\"inode\":5,\"entries\":" #n ",\"drops\":0,\"early_drops\":0}"
+
+static void test_namespaces_are_read_strictly(void **state)
+{
+	static const char good[] = NS_HEAD "\"namespaces\":{\"watched\":4,\"unwatchable\":1,\"total_entries\":9,"
+		"\"listed\":2,\"pressure\":{\"name\":\"a\",\"inode\":5},\"list\":[" NS_ENTRY("a", 7) ","
+		NS_ENTRY("b", 2) "],\"later\":{\"a key\":\"a newer daemon added\"}}}";
+	char big[4096], *p = big;
+	struct ctw_status st;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(ctw_status_parse(good, strlen(good), &st, err, sizeof(err)), 0);
+	assert_int_equal(st.netns_watched, 4);
+	assert_int_equal(st.netns_unwatchable, 1);
+	assert_int_equal(st.n_netns, 2);
+	assert_string_equal(st.netns[1].name, "b");
+	assert_string_equal(st.pressure_netns, "a");
+	assert_false(st.netns[0].have_rates);
+
+	assert_refused(NS_HEAD "\"namespaces\":[]}", "\"namespaces\" is not an object");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":1}}", "\"unwatchable\" is missing");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":-1,\"unwatchable\":0,\"total_entries\":0,\"listed\":0,"
+		       "\"list\":[]}}", "\"watched\" is out of range");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":4294967296,\"unwatchable\":0,\"total_entries\":0,"
+		       "\"listed\":0,\"list\":[]}}", "\"watched\" is out of range");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":1,\"unwatchable\":\"1\",\"total_entries\":0,"
+		       "\"listed\":0,\"list\":[]}}", "\"unwatchable\" is not an integer");
+	assert_refused(NS_HEAD "\"netns_watched\":3,\"namespaces\":{\"watched\":1,\"unwatchable\":0,"
+		       "\"total_entries\":0,\"listed\":0,\"list\":[]}}", "\"netns_watched\" 3");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":1,\"unwatchable\":0,\"total_entries\":0,\"listed\":0}}",
+		       "\"list\" is missing");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":3,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
+		       "\"list\":[" NS_ENTRY("a", 1) "," NS_ENTRY("b", 1) "]}}", "has 2 entries, \"listed\" says 1");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":1,\"unwatchable\":0,\"total_entries\":0,\"listed\":2,"
+		       "\"list\":[" NS_ENTRY("a", 1) "," NS_ENTRY("b", 1) "]}}", "more than \"watched\"");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":2,"
+		       "\"list\":[" NS_ENTRY("a", 1) "," NS_ENTRY("b", 2) "]}}", "list[1]: fuller than the one before");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
+		       "\"list\":[" NS_ENTRY("a", -1) "]}}", "list[0]: \"entries\" is out of range");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
+		       "\"list\":[{\"name\":\"a\",\"entries\":1,\"drops\":0}]}}", "\"early_drops\" is missing");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
+		       "\"list\":[7]}}", "list[0]: not an object");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
+		       "\"list\":[" NS_ENTRY("a\\u0007", 1) "]}}", "\"name\" is not UTF-8 text without control");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
+		       "\"list\":[" NS_ENTRY("a\xff", 1) "]}}", "\"name\" is not UTF-8");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
+		       "\"list\":[" NS_ENTRY("a\\u0000b", 1) "]}}", "\"name\" is not UTF-8");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
+		       "\"list\":[" NS_ENTRY("0123456789012345678901234567890123456789012345678901234567890123", 1)
+		       "]}}", "\"name\" is longer than 63 bytes");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
+		       "\"list\":[{\"name\":\"a\",\"entries\":1,\"drops\":0,\"early_drops\":0,\"rates\":{\"new_per_s\":1,"
+		       "\"destroy_per_s\":1,\"growth_per_s\":null}}]}}", "list[0].rates: not all known");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
+		       "\"list\":[{\"name\":\"a\",\"entries\":1,\"drops\":0,\"early_drops\":0,\"events\":{\"new\":1,"
+		       "\"destroy\":1}}]}}", "list[0].events: \"overruns\" is missing");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":1,"
+		       "\"list\":[{\"name\":\"a\",\"entries\":1,\"drops\":0,\"early_drops\":0,\"time_to_full_s\":"
+		       "\"soon\"}]}}", "\"time_to_full_s\" is not a number");
+	assert_refused(NS_HEAD "\"namespaces\":{\"watched\":9,\"unwatchable\":0,\"total_entries\":0,\"listed\":0,"
+		       "\"pressure\":{\"name\":\"\\u001b[2J\"},\"list\":[]}}", "pressure: \"name\" is not UTF-8");
+
+	/* 33 listed: more than any daemon writes. */
+	p += sprintf(p, NS_HEAD "\"namespaces\":{\"watched\":99,\"unwatchable\":0,\"total_entries\":0,"
+		     "\"listed\":%d,\"list\":[", CTW_STATUS_NETNS_MAX + 1);
+	for (int i = 0; i <= CTW_STATUS_NETNS_MAX; i++)
+		p += sprintf(p, "%s" NS_ENTRY("n", 1), i ? "," : "");
+	sprintf(p, "]}}");
+	assert_refused(big, "\"listed\" is 33, more than a status lists (32)");
 }
 
 /* ---- time ------------------------------------------------------------- */
@@ -592,6 +971,62 @@ static void test_load_missing_and_oversized(void **state)
 	free(dir);
 }
 
+/* The largest status the daemon can have, every string at its longest and
+ * escaped at its widest, still fits the file size the reader accepts. */
+static void test_largest_status_fits_the_file(void **state)
+{
+	char *dir = make_tmpdir(), path[300], err[256];
+	static char text[CTW_STATUS_FILE_MAX + 2];
+	struct ctw_status st, back;
+	struct ctw_status_decision d;
+	struct ctw_status_netns n;
+	struct stat sb;
+
+	(void)state;
+	ctw_status_init(&st, INT32_MAX, S(32503679999));  /* 2999-12-31T23:59:59Z */
+	st.poll_interval_us = UINT64_MAX / 1000 * 1000;
+	memset(st.config, '"', sizeof(st.config) - 1);
+	st.count = st.max = st.buckets = st.drops = UINT64_MAX - 1;
+	st.netns_watched = st.netns_unwatchable = UINT32_MAX;
+	memset(&d, 0, sizeof(d));
+	d.at_us = T0;
+	memset(d.kind, 'k', sizeof(d.kind) - 1);
+	memset(d.knob, 'n', sizeof(d.knob) - 1);
+	memset(d.reason, '\x01', sizeof(d.reason) - 1);  /* \u0001: six bytes each */
+	d.old_value = d.new_value = UINT64_MAX - 1;
+	for (unsigned i = 0; i < CTW_STATUS_DECISIONS; i++)
+		ctw_status_push_decision(&st, &d);
+	for (unsigned i = 0; i < CTW_STATUS_TOP_N; i++) {
+		char key[CTW_STATUS_KEY_MAX];
+
+		memset(key, '\x02', sizeof(key) - 1);
+		key[sizeof(key) - 1] = '\0';
+		ctw_status_top_add(&st.top_sources, key, UINT64_MAX - 1, 100.0);
+		ctw_status_top_add(&st.top_destinations, key, UINT64_MAX - 1, 100.0);
+		ctw_status_top_add(&st.top_ports, key, UINT64_MAX - 1, 100.0);
+	}
+	memset(&n, 0, sizeof(n));
+	memset(n.name, '"', sizeof(n.name) - 1);  /* \": two bytes each */
+	n.inode = n.count = n.drops = n.early_drops = UINT64_MAX - 1;
+	n.events_new = n.events_destroy = n.events_overruns = UINT64_MAX - 1;
+	n.have_rates = n.have_time_to_full = n.have_events = true;
+	n.new_per_s = n.destroy_per_s = n.growth_per_s = n.time_to_full_s = -999999999999999.9;
+	for (unsigned i = 0; i < CTW_STATUS_NETNS_MAX; i++)
+		ctw_status_netns_add(&st, &n);
+	ctw_status_set_pressure(&st, n.name, UINT64_MAX - 1);
+	st.netns_total_entries = UINT64_MAX - 1;
+
+	assert_int_equal(ctw_status_write(dir, &st), 0);
+	assert_int_equal(ctw_status_path(dir, path, sizeof(path)), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	print_message("largest status.json: %lld bytes of %d\n", (long long)sb.st_size, CTW_STATUS_FILE_MAX);
+	if (ctw_status_load(path, &back, text, sizeof(text), err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_status_eq(&st, &back);
+	rm_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -605,6 +1040,12 @@ int main(void)
 		cmocka_unit_test(test_policy_decisions_are_named),
 		cmocka_unit_test(test_minimal_file_is_read),
 		cmocka_unit_test(test_bad_files_are_refused),
+		cmocka_unit_test(test_netns_list_keeps_the_fullest_first),
+		cmocka_unit_test(test_netns_names_are_cleaned),
+		cmocka_unit_test(test_netns_round_trip_random_models),
+		cmocka_unit_test(test_namespaces_json_names_what_a_reader_needs),
+		cmocka_unit_test(test_namespaces_are_read_strictly),
+		cmocka_unit_test(test_largest_status_fits_the_file),
 		cmocka_unit_test(test_times_are_iso_8601_utc),
 		cmocka_unit_test(test_stale_after_ten_polls_or_ten_seconds),
 		cmocka_unit_test(test_write_is_atomic_and_readable),

@@ -1,0 +1,57 @@
+/* struct ctw_daemon: everything the running daemon owns (after systemd-oomd's
+ * Manager): the sd-event loop and its sources, the config, the poller with
+ * one watcher per namespace, the policy's memory, the actuator, the journal
+ * and the status file. Only the daemon's own files include it. */
+#ifndef CTW_MANAGER_H
+#define CTW_MANAGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "base/conf.h"
+#include "daemon/actuator.h"
+#include "daemon/journal.h"
+#include "daemon/poller.h"
+#include "daemon/status.h"
+#include "kernel/knobs.h"
+#include "policy/outside.h"
+#include "policy/policy.h"
+
+struct ctw_netns_watch;
+
+struct ctw_daemon {
+	sd_event *event;
+	sd_event_source *poll_timer;
+	sd_event_source *kmsg_source;
+
+	const char *config_path;
+	bool config_explicit;
+	struct ctw_config cfg;
+
+	struct ctw_knobs knobs;
+	bool live;                    /* root is "/": netlink and namespaces usable */
+	struct ctw_poller poller;     /* the global knobs and one watcher per netns */
+	struct ctw_netns_watch *netns_watch; /* inotify on namespace dirs, the sentinel */
+	uint64_t nofile_limit;        /* RLIMIT_NOFILE after raising it */
+	struct ctw_actuator actuator;
+	struct ctw_policy_state policy;
+	struct ctw_journal journal;
+
+	uint64_t objsize, memtotal;   /* memory facts, read at start and on reload */
+	bool ready;                   /* READY=1 sent after the first good poll */
+	bool poll_failing;            /* the last poll failed (said once) */
+	uint64_t drops_total;         /* drops seen since start, for STATUS */
+	char status[512];             /* last STATUS= sent */
+
+	struct ctw_knob_claim claims[CTW_KNOB__COUNT]; /* outside changes (daemon_outside.c) */
+	uint64_t yield_said[CTW_KNOB__COUNT];          /* the held-back value last said, per knob */
+
+	struct ctw_status status_file;/* what `ctwarden status` reads */
+	bool status_dirty;            /* a decision since the last write */
+	bool status_failing;          /* the last write failed (said once) */
+	uint64_t status_written_us;
+};
+
+#endif
