@@ -1,7 +1,7 @@
 /* The policy's decisions on the table's size: raise max under pressure,
  * lower it after a long quiet spell, and resize the hash for the max that
- * follows. Pure; called by ctw_policy_decide() (policy.c). */
-#include "policy/policy_internal.h"
+ * follows. Pure; called by ctw_policy_decide() (policy_decide.c). */
+#include "policy/policy_round.h"
 
 #include <syslog.h>
 

@@ -1,8 +1,8 @@
 /* The policy's timeout steps: at the limit, halve one timeout per step
  * (floors kept, tcp_timeout_established first); after a quiet spell, double
  * the last shortened one back up to its original. Pure; called by
- * ctw_policy_decide() (policy.c). */
-#include "policy/policy_internal.h"
+ * ctw_policy_decide() (policy_decide.c). */
+#include "policy/policy_round.h"
 
 #include <syslog.h>
 

@@ -1,8 +1,9 @@
-/* What policy.c, policy_raise.c and policy_timeouts.c share: one round's
- * view of the snapshot and the helper that records a decision. Private to
- * src/policy/policy*.c; the interface is policy.h. */
-#ifndef CTW_POLICY_INTERNAL_H
-#define CTW_POLICY_INTERNAL_H
+/* One round of the policy engine, shared by policy_decide.c, policy_raise.c
+ * and policy_timeouts.c: the round's view of the snapshot and the helper that
+ * records a decision (policy_round.c). Private to src/policy/; the interface
+ * is policy.h. */
+#ifndef CTW_POLICY_ROUND_H
+#define CTW_POLICY_ROUND_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,7 +33,7 @@ static inline uint64_t elapsed(uint64_t now, uint64_t then)
 	return now > then ? now - then : 0;
 }
 
-/* Append a decision to the round's output (NULL when full). */
+/* Append a decision to the round's output (NULL when full). policy_round.c */
 __attribute__((format(printf, 7, 8)))
 struct ctw_decision *policy_add(struct round *r, enum ctw_decision_kind kind, int prio,
 				enum ctw_target target, uint64_t old_value, uint64_t new_value,
