@@ -1,7 +1,6 @@
 /* Building findings: a finding's message in whole sentences, its remedy in
- * whole command lines, the remedies several findings share (sysctl -w and its
- * sysctl.d line, a hash resize, a new max), and the names and formats the
- * reports use. Pure. */
+ * whole command lines, and the remedies several findings share (sysctl -w and
+ * its sysctl.d line, a hash resize, a new max). Pure. */
 #include "policy/findings_internal.h"
 
 #include <inttypes.h>
@@ -10,57 +9,6 @@
 #include <string.h>
 
 #include "policy/bounds.h"
-
-const char *ctw_status_name(enum ctw_status s)
-{
-	switch (s) {
-	case CTW_STATUS_OK: return "OK";
-	case CTW_STATUS_WARNING: return "WARNING";
-	case CTW_STATUS_CRITICAL: return "CRITICAL";
-	case CTW_STATUS_UNKNOWN: break;
-	}
-	return "UNKNOWN";
-}
-
-const char *ctw_severity_name(enum ctw_severity s)
-{
-	switch (s) {
-	case CTW_SEV_INFO: return "info";
-	case CTW_SEV_WARNING: return "warning";
-	case CTW_SEV_CRITICAL: return "critical";
-	case CTW_SEV_UNKNOWN: break;
-	}
-	return "unknown";
-}
-
-int ctw_severity_rank(enum ctw_severity s)
-{
-	switch (s) {
-	case CTW_SEV_INFO: return 0;
-	case CTW_SEV_WARNING: return 1;
-	case CTW_SEV_UNKNOWN: return 2;
-	case CTW_SEV_CRITICAL: return 3;
-	}
-	return 2;
-}
-
-void ctw_format_bytes(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)bytes;
-	unsigned i = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-		return;
-	}
-	v /= 1024.0;
-	while (v >= 1024.0 && i + 1 < sizeof(unit) / sizeof(unit[0])) {
-		v /= 1024.0;
-		i++;
-	}
-	snprintf(buf, len, "%.1f %s", v, unit[i]);
-}
 
 struct ctw_finding *finding_new(struct eval *e, enum ctw_severity sev, const char *code)
 {

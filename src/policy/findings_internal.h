@@ -1,6 +1,6 @@
 /* What the findings files share: one evaluation's inputs and the helpers
  * that build a finding (message, remedy commands). Private to
- * src/policy/findings*.c; the interface is findings.h. */
+ * src/policy/findings_*.c; the interface is findings.h. */
 #ifndef CTW_FINDINGS_INTERNAL_H
 #define CTW_FINDINGS_INTERNAL_H
 
@@ -49,6 +49,9 @@ void remedy_set_max(const struct eval *e, struct ctw_finding *f, uint64_t max);
 void raise_for_past_full(struct eval *e, struct ctw_finding *f);
 void judge_usage(struct eval *e);
 void judge_drops(struct eval *e);
+
+/* findings_kmsg.c: table full and expectation table full in the kernel log. */
+void judge_kmsg(struct eval *e);
 
 /* findings_memory.c: the hash's ratio and chains, memory over budget. */
 void judge_hash(struct eval *e);
