@@ -49,7 +49,7 @@ struct ctw_host {
 	struct ctw_stats stats;
 
 	bool have_memory;
-	struct ctw_memory memory;
+	struct ctw_memory memory;  /* facts; bytes_* by ctw_host_memory_compute (policy/budget.h) */
 
 	bool have_kmsg;
 	struct ctw_table_full table_full;

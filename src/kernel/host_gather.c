@@ -11,7 +11,6 @@
 
 #include "kernel/ct_sample.h"
 #include "kernel/knobs.h"
-#include "policy/budget.h"
 
 void ctw_host_note(struct ctw_host *h, const char *fmt, ...)
 {
@@ -81,9 +80,6 @@ static void gather_memory(struct ctw_host *h, const struct ctw_knobs *k)
 	if (note[0])
 		ctw_host_note(h, "%s", note);
 	h->have_memory = r == 0;
-	if (h->have_memory)
-		ctw_memory_compute(&h->memory, h->have_count ? h->count : 0,
-				   h->have_max ? h->max : 0, h->have_buckets ? h->buckets : 0);
 }
 
 static void gather_kmsg_clock(struct ctw_kmsg_clock *clk)

@@ -3,6 +3,7 @@
 #include "policy/budget.h"
 
 #include "base/conf.h"
+#include "kernel/host.h"
 #include "kernel/memory.h"
 #include "policy/u64_math.h"
 
@@ -58,4 +59,11 @@ void ctw_memory_compute(struct ctw_memory *m, uint64_t count, uint64_t max, uint
 	m->bytes_at_max = ctw_table_bytes(m->object_size, max, buckets);
 	m->percent_of_ram_at_max = m->memtotal_bytes ?
 		100.0 * (double)m->bytes_at_max / (double)m->memtotal_bytes : 0.0;
+}
+
+void ctw_host_memory_compute(struct ctw_host *h)
+{
+	if (h->have_memory)
+		ctw_memory_compute(&h->memory, h->have_count ? h->count : 0, h->have_max ? h->max : 0,
+				   h->have_buckets ? h->buckets : 0);
 }

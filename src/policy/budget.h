@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct ctw_config;
+struct ctw_host;
 struct ctw_memory;
 
 /* Bucket counts are rounded up to a multiple of this by the kernel
@@ -49,5 +50,10 @@ bool ctw_budget_fits(const struct ctw_config *c, uint64_t objsize, uint64_t memt
  * memtotal_bytes, with the hash as it is now (buckets): what the report
  * shows of the present table. */
 void ctw_memory_compute(struct ctw_memory *m, uint64_t count, uint64_t max, uint64_t buckets);
+
+/* The same for an audit's snapshot, from its count, max and buckets (0 where
+ * unread); nothing when its memory facts were not read. The gathering
+ * (kernel/host_gather.c) reads facts only: call this after it. */
+void ctw_host_memory_compute(struct ctw_host *h);
 
 #endif
