@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "base/conf.h"
-#include "kernel/host.h"
 #include "base/knob_names.h"
+#include "kernel/host.h"
 #include "policy/findings.h"
 
 #define SYSCTL_D_FILE "/etc/sysctl.d/90-ctwarden.conf"
