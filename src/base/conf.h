@@ -56,6 +56,10 @@ struct ctw_config {
 	uint64_t horizon_us;               /* act when the projected time to full is shorter */
 	uint32_t event_batch;              /* events handled per wakeup */
 
+	/* [metrics] */
+	char metrics_textfile[CTW_CONF_PATH_MAX]; /* node_exporter textfile, "" = off */
+	uint64_t metrics_interval_us;      /* rewritten at least this often, else only on change */
+
 	/* Where the values came from, for messages: the file (or "(defaults)"). */
 	char source[CTW_CONF_PATH_MAX];
 };

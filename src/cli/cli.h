@@ -40,6 +40,7 @@ int ctw_cmd_audit(struct ctw_cli *cli);
 int ctw_cmd_check_config(struct ctw_cli *cli);
 int ctw_cmd_run(struct ctw_cli *cli);
 int ctw_cmd_restore(struct ctw_cli *cli);
+int ctw_cmd_persist(struct ctw_cli *cli);
 int ctw_cmd_status(struct ctw_cli *cli);
 
 #endif

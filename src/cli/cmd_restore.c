@@ -1,10 +1,12 @@
-/* ctwarden restore: put every knob the daemon changed back to its original. */
+/* ctwarden restore: put every knob the daemon changed back to its original,
+ * all or nothing. */
 #include "cli/cli.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/actuator.h"
 #include "base/conf.h"
@@ -13,27 +15,29 @@
 #include "daemon/runlock.h"
 
 static const char *const restore_help =
-	"Usage: ctwarden restore [--force] [-c FILE] [--root DIR]\n"
+	"Usage: ctwarden restore [--dry-run] [--force] [--forget] [-c FILE] [--root DIR]\n"
 	"Puts every kernel value ctwarden changed back to what it was before, and\n"
-	"forgets them. Stop the daemon first (systemctl stop ctwarden).\n"
-	"--force: restore nf_conntrack_max even below the current entry count.\n";
+	"forgets them. All or nothing: every entry of the state file is checked\n"
+	"first, and when a write fails the values already written are put back.\n"
+	"Stop the daemon first (systemctl stop ctwarden).\n"
+	"  --dry-run  check everything and print what would be written; write nothing\n"
+	"  --force    restore nf_conntrack_max even below the current entry count\n"
+	"  --forget   delete the state file without writing any knob (e.g. a state\n"
+	"             from another boot, which restore refuses)\n"
+	"Exit status: 0 restored (or nothing to do), 1 a write failed and every value\n"
+	"already written was put back, 2 refused before writing anything (bad state\n"
+	"file, another boot, max below the entry count, daemon running), 3 usage,\n"
+	"4 a write failed and putting back failed too (the values are listed).\n";
 
-struct restore_ctx {
-	const struct ctw_knobs *knobs;
-	unsigned restored, failed;
-};
+#define EXIT_REFUSED CTW_RESTORE_REFUSED
 
-static void report(const char *name, uint64_t original, int err, void *userdata)
+static void say(bool error, const char *line, void *userdata)
 {
-	struct restore_ctx *ctx = userdata;
-
-	if (err == 0) {
-		printf("restored %s = %" PRIu64 "\n", name, original);
-		ctx->restored++;
-	} else {
-		fprintf(stderr, "ctwarden: cannot restore %s to %" PRIu64 ": %s\n", name, original, strerror(err));
-		ctx->failed++;
-	}
+	(void)userdata;
+	if (error)
+		fprintf(stderr, "ctwarden: %s\n", line);
+	else
+		printf("%s\n", line);
 }
 
 struct count_read {
@@ -70,46 +74,86 @@ static uint64_t fullest_count(const struct ctw_knobs *k, bool live, char *name, 
 	return fullest;
 }
 
-/* Restoring max under the current count makes the table full at once. */
-static bool max_restore_is_safe(const struct ctw_actuator *a, const struct ctw_knobs *k, bool live)
+/* --forget: the state file goes, no knob is written. Works on a file that
+ * does not load (it says why), since that is one way out of it. */
+static int forget(struct ctw_actuator *a, const struct ctw_knobs *k, const char *state_dir)
 {
-	uint64_t original, count;
-	char where[96];
+	char err[512], path[4200];
+	int r = ctw_actuator_load(a, k, state_dir, err, sizeof(err));
 
-	if (ctw_state_get_original(&a->state, ctw_knob_sysctl_name(CTW_KNOB_MAX), &original) < 0 || original == 0)
-		return true;
-	count = fullest_count(k, live, where, sizeof(where));
-	if (count <= original)
-		return true;
-	fprintf(stderr, "ctwarden: the table of %s holds %" PRIu64 " entries, more than the original "
-		"nf_conntrack_max %" PRIu64 ": restoring it would drop new flows until the table drains; "
-		"use --force to restore anyway\n", where, count, original);
-	return false;
+	snprintf(path, sizeof(path), "%s/%s", state_dir, CTW_STATE_FILE_NAME);
+	if (r == 0 && ctw_state_empty(&a->state)) {
+		printf("nothing to forget (%s)\n", path);
+		return 0;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		fprintf(stderr, "ctwarden: %s: cannot remove: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (r == 0)
+		printf("forgot %zu original%s from %s (boot %s); no kernel value was written\n",
+		       ctw_state_count(&a->state), ctw_state_count(&a->state) == 1 ? "" : "s", path,
+		       a->state_boot_id[0] ? a->state_boot_id : "unknown");
+	else
+		printf("removed %s (%s); no kernel value was written\n", path, err);
+	return 0;
+}
+
+static void print_plan(const struct ctw_actuator *a, const struct ctw_restore_plan *p)
+{
+	char name[256];
+
+	for (size_t g = 0; g < p->n_gone; g++) {
+		const struct ctw_state_netns *ns = &a->state.netns[p->gone[g]];
+
+		printf("would forget netns %s (inode %" PRIu64 "): it is gone\n", ns->name, ns->inode);
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct ctw_restore_step *st = &p->steps[i];
+
+		ctw_restore_step_name(a, st, name, sizeof(name));
+		if (st->from == st->to)
+			printf("would leave %s = %" PRIu64 " (already the original)\n", name, st->to);
+		else
+			printf("would write %s = %" PRIu64 " (now %" PRIu64 ")\n", name, st->to, st->from);
+	}
+	printf("dry run: nothing written\n");
 }
 
 int ctw_cmd_restore(struct ctw_cli *cli)
 {
 	static const struct option options[] = {
 		CTW_CLI_COMMON_OPTIONS,
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "forget", no_argument, NULL, 0x200 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	static struct ctw_actuator actuator;
-	struct restore_ctx ctx = { 0 };
+	static struct ctw_restore_plan plan;
+	struct ctw_restore_opts opts = { .say = say };
 	struct ctw_config cfg;
 	struct ctw_knobs knobs;
-	bool force = false;
-	char err[512];
+	bool dry_run = false, force = false, do_forget = false;
+	char err[1024], where[96];
 	pid_t holder;
 	int opt, r;
 
 	optind = 1;
-	while ((opt = getopt_long(cli->argc, cli->argv, "c:fh", options, NULL)) != -1) {
+	while ((opt = getopt_long(cli->argc, cli->argv, "c:fhn", options, NULL)) != -1) {
 		if (ctw_cli_common_option(cli, opt, optarg))
 			continue;
 		if (opt == 'f') {
 			force = true;
+			continue;
+		}
+		if (opt == 'n') {
+			dry_run = true;
+			continue;
+		}
+		if (opt == 0x200) {
+			do_forget = true;
 			continue;
 		}
 		if (opt == 'h') {
@@ -119,38 +163,54 @@ int ctw_cmd_restore(struct ctw_cli *cli)
 		fputs(restore_help, stderr);
 		return CTW_EXIT_UNKNOWN;
 	}
+	if (ctw_cli_extra_args(cli, "restore"))
+		return CTW_EXIT_UNKNOWN;
 	if (ctw_cli_load_config(cli, &cfg) < 0)
-		return 1;
+		return EXIT_REFUSED;
 	holder = ctw_runlock_holder(cfg.runtime_dir);
-	if (holder > 0) {
+	if (holder > 0 && !dry_run) {
 		fprintf(stderr, "ctwarden: ctwarden run (pid %ld) is running and would tune again: "
 			"stop it first (systemctl stop ctwarden)\n", (long)holder);
-		return 1;
+		return EXIT_REFUSED;
 	}
 	r = ctw_knobs_open(&knobs, cli->root);
 	if (r < 0) {
 		fprintf(stderr, "ctwarden: cannot open root %s: %s\n", cli->root, strerror(-r));
-		return 1;
+		return EXIT_REFUSED;
 	}
-	r = ctw_actuator_init(&actuator, &knobs, cfg.state_dir, err, sizeof(err));
+	if (do_forget) {
+		r = forget(&actuator, &knobs, cfg.state_dir);
+		ctw_knobs_close(&knobs);
+		return r;
+	}
+	r = ctw_actuator_load(&actuator, &knobs, cfg.state_dir, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "ctwarden: %s\n", err);
 		ctw_knobs_close(&knobs);
-		return 1;
+		return EXIT_REFUSED;
 	}
-	if (actuator.state.n == 0) {
+	if (ctw_state_empty(&actuator.state)) {
 		printf("nothing to restore: ctwarden has changed no kernel value (%s)\n", actuator.state.path);
 		ctw_knobs_close(&knobs);
 		return 0;
 	}
-	if (!force && !max_restore_is_safe(&actuator, &knobs, ctw_cli_root_is_live(cli))) {
+	opts.live = ctw_cli_root_is_live(cli);
+	opts.force = force;
+	if (!force && ctw_state_has_original(&actuator.state, ctw_knob_sysctl_name(CTW_KNOB_MAX)))
+		opts.live_count = fullest_count(&knobs, opts.live, where, sizeof(where));
+	opts.count_where = where;
+	r = ctw_restore_plan(&actuator, &opts, &plan, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "ctwarden: %s\nctwarden: nothing was written\n", err);
 		ctw_knobs_close(&knobs);
-		return 1;
+		return EXIT_REFUSED;
 	}
-	ctx.knobs = &knobs;
-	r = ctw_actuator_restore_all(&actuator, report, &ctx, err, sizeof(err));
-	if (r < 0 && ctx.failed == 0)
-		fprintf(stderr, "ctwarden: %s\n", err);
+	if (dry_run) {
+		print_plan(&actuator, &plan);
+		ctw_knobs_close(&knobs);
+		return 0;
+	}
+	r = (int)ctw_restore_apply(&actuator, &opts, &plan);
 	ctw_knobs_close(&knobs);
-	return r < 0 ? 1 : 0;
+	return r;
 }

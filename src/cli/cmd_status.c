@@ -124,6 +124,9 @@ static void print_header(FILE *out, const struct status_ctx *c, uint64_t now)
 	if (st->netns_unwatchable > 0)
 		fprintf(out, "  WARNING: %u namespace(s) could not be watched: see journalctl -u ctwarden\n",
 			st->netns_unwatchable);
+	for (unsigned i = 0; i < st->n_yielded; i++)
+		fprintf(out, "  yields %s: set outside ctwarden (systemctl reload ctwarden takes it back)\n",
+			st->yielded[i]);
 	fprintf(out, "  since %s (up %s), updated %s ago\n", started, up, age);
 	if (st->config[0])
 		fprintf(out, "  policy %s\n", st->config);

@@ -20,7 +20,8 @@ static void usage(FILE *out)
 		"                 exact remedies; exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n"
 		"  check-config   validate the policy file and say \"configuration OK\"\n"
 		"  run            the daemon: watch the table and tune it within the policy\n"
-		"  restore        put back every kernel value ctwarden changed\n"
+		"  restore        put back every kernel value ctwarden changed, all or nothing\n"
+		"  persist        keep the tuned values across reboots (/etc/sysctl.d)\n"
 		"  status         what the running daemon sees now (--json)\n"
 		"\n"
 		"Options:\n"
@@ -35,7 +36,13 @@ static void usage(FILE *out)
 		"      --top [N]       dump the table once: the top N sources, destinations,\n"
 		"                      ports, protocols and TCP states (default 10)\n"
 		"restore options:\n"
+		"      --dry-run       print what would be written, write nothing\n"
 		"      --force         restore max even below the current entry count\n"
+		"      --forget        delete the state file, write no knob\n"
+		"                      exits 0 restored, 1 failed and rolled back, 2 refused\n"
+		"                      before writing, 3 usage, 4 failed and not all put back\n"
+		"persist options:\n"
+		"      --dry-run       print the sysctl.d file instead of writing it\n"
 		"status options:\n"
 		"      --json          the daemon's status file as JSON\n"
 		"\n"
@@ -53,6 +60,7 @@ static const struct subcommand subcommands[] = {
 	{ "check-config", ctw_cmd_check_config },
 	{ "run", ctw_cmd_run },
 	{ "restore", ctw_cmd_restore },
+	{ "persist", ctw_cmd_persist },
 	{ "status", ctw_cmd_status },
 };
 

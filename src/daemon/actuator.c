@@ -1,6 +1,7 @@
 #include "daemon/actuator.h"
 
 #include <errno.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,15 +13,85 @@ int ctw_knob_by_sysctl_name(const char *name)
 	return -1;
 }
 
+void ctw_boot_id_read(const struct ctw_knobs *k, char *buf, size_t len)
+{
+	char text[64];
+	ssize_t n = ctw_root_read_file(k, CTW_BOOT_ID_PATH, text, sizeof(text));
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (n <= 0)
+		return;
+	if (text[n - 1] == '\n')
+		text[--n] = '\0';
+	if (ctw_state_boot_id_valid(text) && len > CTW_STATE_BOOT_ID_LEN)
+		memcpy(buf, text, CTW_STATE_BOOT_ID_LEN + 1);
+}
+
+bool ctw_actuator_boot_same(const char *state_boot_id, time_t mtime, const char *boot_id, time_t boot_started)
+{
+	if (state_boot_id[0] && boot_id[0])
+		return strcmp(state_boot_id, boot_id) == 0;
+	/* One ID is unknown: the file's age decides. A file written before this
+	 * boot began cannot hold this boot's originals. */
+	return boot_started <= 0 || mtime >= boot_started;
+}
+
+/* When this boot began, in Unix time (0 when unknown). */
+static time_t boot_started_at(void)
+{
+	struct timespec real, boot;
+
+	if (clock_gettime(CLOCK_REALTIME, &real) < 0 || clock_gettime(CLOCK_BOOTTIME, &boot) < 0)
+		return 0;
+	/* One second of slack for the rounding of both clocks. */
+	return real.tv_sec - boot.tv_sec - 1;
+}
+
+static int load(struct ctw_actuator *a, const struct ctw_knobs *k, const char *state_dir, bool discard,
+		char *err, size_t errlen)
+{
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->knobs = k;
+	ctw_boot_id_read(k, a->boot_id, sizeof(a->boot_id));
+	r = ctw_state_load(&a->state, state_dir, err, errlen);
+	if (r < 0)
+		return r;
+	snprintf(a->state_boot_id, sizeof(a->state_boot_id), "%s", a->state.boot_id);
+	if (!ctw_state_empty(&a->state) &&
+	    !ctw_actuator_boot_same(a->state.boot_id, a->state.mtime, a->boot_id, boot_started_at()))
+		a->other_boot = true;
+	if (a->other_boot && discard) {
+		size_t n = ctw_state_count(&a->state);
+
+		r = ctw_state_clear(&a->state, err, errlen);
+		if (r < 0)
+			return r;
+		a->discarded = n;
+		a->other_boot = false;
+	}
+	/* From now on the originals recorded are this boot's. */
+	if (!a->other_boot)
+		snprintf(a->state.boot_id, sizeof(a->state.boot_id), "%s", a->boot_id);
+	return 0;
+}
+
 int ctw_actuator_init(struct ctw_actuator *a, const struct ctw_knobs *k, const char *state_dir,
 		      char *err, size_t errlen)
 {
-	memset(a, 0, sizeof(*a));
-	a->knobs = k;
-	return ctw_state_load(&a->state, state_dir, err, errlen);
+	return load(a, k, state_dir, true, err, errlen);
 }
 
-static void backoff_failed(struct ctw_backoff *b, uint64_t now_us, int errnum, bool *first_report)
+int ctw_actuator_load(struct ctw_actuator *a, const struct ctw_knobs *k, const char *state_dir,
+		      char *err, size_t errlen)
+{
+	return load(a, k, state_dir, false, err, errlen);
+}
+
+void ctw_backoff_failed(struct ctw_backoff *b, uint64_t now_us, int errnum, bool *first_report)
 {
 	uint64_t delay = CTW_BACKOFF_MIN_US;
 
@@ -66,13 +137,13 @@ enum ctw_apply_result ctw_actuator_apply(struct ctw_actuator *a, enum ctw_knob i
 		if (r < 0) {
 			ctw_state_remove(&a->state, name);
 			*errnum = -r;
-			backoff_failed(b, now_us, -r, first_report);
+			ctw_backoff_failed(b, now_us, -r, first_report);
 			return CTW_APPLY_FAILED;
 		}
 	} else if (r < 0) {
 		snprintf(err, errlen, "%s: cannot record the original value: %s", name, strerror(-r));
 		*errnum = -r;
-		backoff_failed(b, now_us, -r, first_report);
+		ctw_backoff_failed(b, now_us, -r, first_report);
 		return CTW_APPLY_FAILED;
 	}
 
@@ -85,7 +156,7 @@ enum ctw_apply_result ctw_actuator_apply(struct ctw_actuator *a, enum ctw_knob i
 				 (unsigned long long)value, (unsigned long long)readback);
 		}
 		*errnum = -r;
-		backoff_failed(b, now_us, -r, first_report);
+		ctw_backoff_failed(b, now_us, -r, first_report);
 		return CTW_APPLY_FAILED;
 	}
 	memset(b, 0, sizeof(*b));
@@ -93,31 +164,3 @@ enum ctw_apply_result ctw_actuator_apply(struct ctw_actuator *a, enum ctw_knob i
 	return CTW_APPLY_DONE;
 }
 
-int ctw_actuator_restore_all(struct ctw_actuator *a,
-			     void (*report)(const char *name, uint64_t original, int err, void *userdata),
-			     void *userdata, char *err, size_t errlen)
-{
-	struct ctw_state_original todo[CTW_STATE_MAX_ENTRIES];
-	size_t n = a->state.n;
-	int first_err = 0, r;
-
-	/* Walk a copy: restoring removes entries from the state. */
-	memcpy(todo, a->state.originals, n * sizeof(todo[0]));
-	for (size_t i = 0; i < n; i++) {
-		int id = ctw_knob_by_sysctl_name(todo[i].name);
-		uint64_t readback;
-
-		r = id < 0 ? -ENOENT : ctw_knob_write(a->knobs, (enum ctw_knob)id, todo[i].value, &readback);
-		if (report)
-			report(todo[i].name, todo[i].value, -r, userdata);
-		if (r == 0)
-			ctw_state_remove(&a->state, todo[i].name);
-		else if (!first_err)
-			first_err = r;
-	}
-	if (a->state.n == 0)
-		r = ctw_state_clear(&a->state, err, errlen);
-	else
-		r = ctw_state_save(&a->state, err, errlen);
-	return first_err ? first_err : r;
-}

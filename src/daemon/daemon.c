@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "daemon/daemon_kmsg.h"
+#include "daemon/daemon_metrics.h"
 #include "daemon/daemon_outside.h"
 #include "daemon/daemon_round.h"
 #include "daemon/daemon_status.h"
@@ -56,21 +57,6 @@ static void read_memory_facts(struct ctw_daemon *d)
 	}
 	if (note[0])
 		ctw_log(LOG_NOTICE, "%s", note);
-}
-
-/* Timeouts shortened before a restart: the policy must know their originals
- * to restore them, and they are in the state file. */
-static void seed_policy_from_state(struct ctw_daemon *d)
-{
-	for (int t = 0; t < CTW_TO__COUNT; t++) {
-		uint64_t original;
-
-		if (ctw_state_get_original(&d->actuator.state, ctw_knob_sysctl_name(CTW_KNOB_TIMEOUT(t)),
-					   &original) == 0) {
-			d->policy.shortened[t] = true;
-			d->policy.original_s[t] = original;
-		}
-	}
 }
 
 /* Every watched namespace costs about three descriptors (count file,
@@ -119,6 +105,12 @@ int ctw_daemon_init(struct ctw_daemon *d, const char *config_path, bool config_e
 		ctw_log(LOG_ERR, "%s; refusing to start (it holds the original kernel values)", err);
 		return r;
 	}
+	if (d->actuator.discarded)
+		ctw_log(LOG_NOTICE, "discarded %zu original value%s of boot %s from %s: the kernel started from "
+			"its boot values since (this boot is %s)", d->actuator.discarded,
+			d->actuator.discarded == 1 ? "" : "s",
+			d->actuator.state_boot_id[0] ? d->actuator.state_boot_id : "unknown (written before this boot)",
+			d->actuator.state.path, d->actuator.boot_id[0] ? d->actuator.boot_id : "unknown");
 	raise_nofile(d);
 	r = ctw_poller_open(&d->poller, &d->knobs, d->live, &d->cfg);
 	if (r == 0)
@@ -132,7 +124,6 @@ int ctw_daemon_init(struct ctw_daemon *d, const char *config_path, bool config_e
 	read_memory_facts(d);
 	ctw_policy_state_init(&d->policy);
 	ctw_daemon_status_init(d);
-	seed_policy_from_state(d);
 	return 0;
 }
 
@@ -146,6 +137,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 	/* Directories that appeared since (docker started after us). */
 	if (now - d->poller.last_scan_us < d->cfg.poll_interval_us)
 		ctw_netns_watch_refresh(d);
+	ctw_netns_watch_after_poll(d, now);
 	sd_event_source_set_time_relative(s, d->cfg.poll_interval_us);
 	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
@@ -257,6 +249,7 @@ int ctw_daemon_run(struct ctw_daemon *d)
 void ctw_daemon_fini(struct ctw_daemon *d)
 {
 	ctw_netns_watch_stop(d);
+	ctw_daemon_metrics_fini(d);
 	d->kmsg_source = sd_event_source_unref(d->kmsg_source);
 	d->poll_timer = sd_event_source_unref(d->poll_timer);
 	d->event = sd_event_unref(d->event);

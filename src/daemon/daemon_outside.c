@@ -48,6 +48,8 @@ static void observe(struct ctw_daemon *d, enum ctw_knob knob, uint64_t value)
 		ctw_journal_emit(&d->journal, &e);
 		adopt_as_original(d, name, value);
 		d->yield_said[knob] = 0;
+		d->metrics_counts[CTW_EV_OUTSIDE_CHANGE]++;
+		d->metrics_dirty = true;
 		break;
 	case CTW_OUTSIDE_RETURNED:
 		ctw_log(LOG_NOTICE, "%s holds ctwarden's value %" PRIu64 " again: managing it again", name, value);

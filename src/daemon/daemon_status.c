@@ -1,6 +1,7 @@
 /* What the daemon believes, published to runtime_dir/status.json for
  * `ctwarden status` and the integration tests. */
 #include "daemon/daemon_status.h"
+#include "daemon/daemon_outside.h"
 
 #include <errno.h>
 #include <string.h>
@@ -121,7 +122,8 @@ void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, u
 		.new = st->events_new, .destroy = st->events_destroy, .overruns = st->events_overruns,
 	};
 	/* A namespace found or gone is news: written at once, like a decision. */
-	bool news = d->status_dirty || p->n_netns != st->netns_watched || p->n_unwatchable != st->netns_unwatchable;
+	bool news = d->status_dirty || p->n_netns != st->netns_watched || p->n_unwatchable != st->netns_unwatchable ||
+		    ctw_daemon_outside_yielded(d) != st->n_yielded;
 	bool moved = p->count != st->count || p->max != st->max || d->drops_total != st->drops ||
 		     ctw_watcher_events_moved(pressed, &seen);
 
@@ -144,6 +146,11 @@ void ctw_daemon_status_publish(struct ctw_daemon *d, const struct ctw_poll *p, u
 	st->drops = d->drops_total;
 	fill_events(pressed, p->max, st);
 	fill_namespaces(d, p, st);
+	st->n_yielded = 0;
+	for (int k = 0; k < CTW_KNOB__COUNT && st->n_yielded < CTW_STATUS_YIELDED_MAX; k++)
+		if (d->claims[k].yielded)
+			snprintf(st->yielded[st->n_yielded++], CTW_STATUS_KNOB_MAX, "%s",
+				 ctw_knob_sysctl_name((enum ctw_knob)k));
 
 	r = ctw_status_write(d->cfg.runtime_dir, st);
 	if (r < 0 && !d->status_failing)

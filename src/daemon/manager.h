@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "base/conf.h"
+#include "base/prom.h"
 #include "daemon/actuator.h"
 #include "daemon/journal.h"
 #include "daemon/poller.h"
@@ -47,6 +48,14 @@ struct ctw_daemon {
 
 	struct ctw_knob_claim claims[CTW_KNOB__COUNT]; /* outside changes (daemon_outside.c) */
 	uint64_t yield_said[CTW_KNOB__COUNT];          /* the held-back value last said, per knob */
+
+	/* Prometheus textfile (daemon_metrics.c). */
+	struct ctw_prom metrics;
+	bool metrics_ready, metrics_dirty, metrics_failing;
+	uint64_t metrics_fingerprint, metrics_written_us;
+	uint64_t metrics_counts[CTW_EV__COUNT];   /* decisions_total by kind */
+	bool limit_reached;                       /* wanted to raise, a limit said no */
+	double last_poll_wall_s, last_poll_duration_s;
 
 	struct ctw_status status_file;/* what `ctwarden status` reads */
 	bool status_dirty;            /* a decision since the last write */

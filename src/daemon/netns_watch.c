@@ -132,6 +132,31 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 	return 0;
 }
 
+/* 0 when the poll timer is often enough. */
+static uint64_t sentinel_period_us(const struct ctw_daemon *d)
+{
+	double rate = d->poller.fastest_rate > CTW_SENTINEL_FLOOD_RATE ? d->poller.fastest_rate
+								       : CTW_SENTINEL_FLOOD_RATE;
+	double fill_us = d->cfg.high_water_pct / 100.0 * (double)d->poller.max / rate * 1e6;
+
+	if (d->poller.max == 0 || fill_us >= (double)d->cfg.poll_interval_us)
+		return 0;
+	return fill_us < (double)CTW_SENTINEL_MIN_US ? CTW_SENTINEL_MIN_US : (uint64_t)fill_us;
+}
+
+static void arm_sentinel(struct ctw_daemon *d)
+{
+	struct ctw_netns_watch *nw = d->netns_watch;
+	uint64_t period = sentinel_period_us(d);
+
+	if (!period) {
+		sd_event_source_set_enabled(nw->sentinel, SD_EVENT_OFF);
+		return;
+	}
+	sd_event_source_set_time_relative(nw->sentinel, period);
+	sd_event_source_set_enabled(nw->sentinel, SD_EVENT_ONESHOT);
+}
+
 static int on_sentinel(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct ctw_daemon *d = userdata;
@@ -139,8 +164,24 @@ static int on_sentinel(sd_event_source *s, uint64_t usec, void *userdata)
 
 	if (ctw_poller_check_unaccounted(&d->poller, now) > 0)
 		ctw_daemon_poll_round(d, now);
-	sd_event_source_set_time_relative(s, CTW_SENTINEL_US);
-	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	if (d->netns_watch)
+		arm_sentinel(d);
+	return 0;
+}
+
+void ctw_netns_watch_after_poll(struct ctw_daemon *d, uint64_t now_us_)
+{
+	struct ctw_netns_watch *nw = d->netns_watch;
+
+	if (!nw)
+		return;
+	if (sentinel_period_us(d) == 0) {
+		if (ctw_poller_check_unaccounted(&d->poller, now_us_) > 0)
+			ctw_daemon_poll_round(d, now_us_);
+		sd_event_source_set_enabled(nw->sentinel, SD_EVENT_OFF);
+	} else if (sd_event_source_get_enabled(nw->sentinel, NULL) == 0) {
+		arm_sentinel(d);   /* max went down: the sentinel is needed again */
+	}
 }
 
 void ctw_netns_watch_refresh(struct ctw_daemon *d)
@@ -189,8 +230,8 @@ int ctw_netns_watch_start(struct ctw_daemon *d)
 	if (r < 0)
 		return r;
 	sd_event_source_set_enabled(nw->retry, SD_EVENT_OFF);
-	r = sd_event_add_time_relative(d->event, &nw->sentinel, CLOCK_MONOTONIC, CTW_SENTINEL_US,
-				       CTW_SENTINEL_US / 10, on_sentinel, d);
+	r = sd_event_add_time_relative(d->event, &nw->sentinel, CLOCK_MONOTONIC, CTW_SENTINEL_MIN_US,
+				       CTW_SENTINEL_MIN_US / 10, on_sentinel, d);
 	if (r < 0)
 		return r;
 	ctw_netns_watch_refresh(d);

@@ -43,6 +43,7 @@ struct json_object;
 #define CTW_STATUS_KEY_MAX 64            /* an IPv6 address, "udp/53", ... */
 #define CTW_STATUS_KIND_MAX 32
 #define CTW_STATUS_KNOB_MAX 64
+#define CTW_STATUS_YIELDED_MAX 16        /* more knobs than ctwarden manages */
 #define CTW_STATUS_NETNS_MAX 32          /* namespaces listed; the rest only in the totals */
 
 /* The status is stale (daemon hung or gone) when not updated for
@@ -136,6 +137,10 @@ struct ctw_status {
 	struct ctw_status_netns netns[CTW_STATUS_NETNS_MAX];
 	/* The namespace the policy acts on now (shortest time to full, else the
 	 * fullest); "" when none. Set with ctw_status_set_pressure(). */
+	/* Knobs the daemon leaves alone since they were changed outside it
+	 * (on_outside_change = yield), by sysctl name. */
+	unsigned n_yielded;
+	char yielded[CTW_STATUS_YIELDED_MAX][CTW_STATUS_KNOB_MAX];
 	char pressure_netns[CTW_NETNS_NAME_MAX];
 	uint64_t pressure_inode;                /* 0: unknown (null) */
 };

@@ -127,6 +127,7 @@ int ctw_status_remove(const char *runtime_dir)
 int ctw_status_load(const char *path, struct ctw_status *out, char *text, size_t textlen,
 		    char *err, size_t errlen)
 {
+	struct stat st;
 	size_t limit;
 	ssize_t n;
 	int fd, r;
@@ -136,21 +137,25 @@ int ctw_status_load(const char *path, struct ctw_status *out, char *text, size_t
 		return -EINVAL;
 	/* Read one byte more than allowed to tell "exactly full" from "too big". */
 	limit = textlen - 1 < CTW_STATUS_FILE_MAX + 1 ? textlen - 1 : CTW_STATUS_FILE_MAX + 1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = ctw_open_untrusted(AT_FDCWD, path, 0, &st);  /* a FIFO must not hang "status" */
+	if (fd == -EINVAL) {
+		ctw_set_err(err, errlen, "not a regular file (%s)", ctw_file_kind(st.st_mode));
+		return fd;
+	}
 	if (fd < 0) {
-		r = -errno;
-		ctw_status_set_err(err, errlen, "cannot open: %s", strerror(-r));
+		r = fd;
+		ctw_set_err(err, errlen, "cannot open: %s", strerror(-r));
 		return r;
 	}
 	n = ctw_read_all(fd, text, limit);
 	close(fd);
 	if (n < 0) {
-		ctw_status_set_err(err, errlen, "cannot read: %s", strerror((int)-n));
+		ctw_set_err(err, errlen, "cannot read: %s", strerror((int)-n));
 		text[0] = '\0';
 		return (int)n;
 	}
 	if ((size_t)n == limit) {
-		ctw_status_set_err(err, errlen, "larger than %zu bytes", limit - 1);
+		ctw_set_err(err, errlen, "larger than %zu bytes", limit - 1);
 		text[0] = '\0';
 		return -EFBIG;
 	}

@@ -174,6 +174,23 @@ static struct json_object *netns_entry_json(const struct ctw_status *st, const s
 	return o;
 }
 
+/* "yielded_knobs": the knobs left to the operator, by sysctl name. */
+static struct json_object *yielded_json(const struct ctw_status *st)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; a && i < st->n_yielded && i < CTW_STATUS_YIELDED_MAX; i++) {
+		struct json_object *s = json_object_new_string(st->yielded[i]);
+
+		if (!s || json_object_array_add(a, s) < 0) {
+			json_object_put(s);
+			json_object_put(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 /* "namespaces": the totals, the one under pressure and the fullest few. */
 static struct json_object *namespaces_json(const struct ctw_status *st)
 {
@@ -253,7 +270,8 @@ struct json_object *ctw_status_to_json(const struct ctw_status *st)
 	     add_container(top, "sources", top_json(&st->top_sources)) &&
 	     add_container(top, "destinations", top_json(&st->top_destinations)) &&
 	     add_container(top, "ports", top_json(&st->top_ports)) &&
-	     add_container(root, "namespaces", namespaces_json(st));
+	     add_container(root, "namespaces", namespaces_json(st)) &&
+	     add_container(root, "yielded_knobs", yielded_json(st));
 	if (!ok) {
 		json_object_put(root);
 		return NULL;

@@ -30,6 +30,8 @@
 #include "kernel/knobs.h"
 #include "kernel/netns.h"
 #include "kernel/stats.h"
+#include "daemon/actuator.h"
+#include "policy/policy.h"
 #include "policy/rates.h"
 
 /* Time constant of the poll-derived growth rate. */
@@ -98,6 +100,12 @@ struct ctw_watcher {
 	uint64_t top_halved_us, pressure_at_us;
 	ctw_watcher_pressure_fn on_pressure;
 	void *ud;
+
+	/* Its timeouts, decided by the policy's timeout rules for this namespace
+	 * alone (daemon_timeouts.c); ready once seeded from the state file. */
+	bool tpol_ready;
+	struct ctw_policy_state tpol;
+	struct ctw_backoff timeout_backoff[CTW_TO__COUNT];
 
 	uint64_t next_poll_us;       /* its own schedule (policy/poll_schedule.h) */
 	bool poll_now;               /* events saw pressure: read it at the next round */

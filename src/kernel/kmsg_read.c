@@ -2,6 +2,8 @@
 #include "kernel/kmsg.h"
 #include "kernel/knobs.h"
 
+#include "base/fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -119,12 +121,12 @@ int ctw_kmsg_read_retained(const struct ctw_knobs *k, struct ctw_table_full *out
 	if (!k || !out)
 		return -EINVAL;
 	/* Unprivileged with kernel.dmesg_restrict=1 this fails EPERM. */
-	fd = openat(k->root_fd, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = ctw_open_untrusted(k->root_fd, "dev/kmsg", CTW_OPEN_CHARDEV, &st);
+	if (fd == -EINVAL)
+		return -ENODEV;  /* a FIFO or directory in a fixture: not a log */
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	else if (S_ISCHR(st.st_mode))
+		return fd;
+	if (S_ISCHR(st.st_mode))
 		r = read_device(fd, out);
 	else if (S_ISREG(st.st_mode))
 		r = read_file(fd, out);

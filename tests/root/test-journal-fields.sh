@@ -29,6 +29,9 @@ EXPECTED=(
 	"limit_reached 5d157368d1d449209f6f8babfb81b531 4"
 	"action_failed b48218a6a1bb42c4a8d054158d487b5f 3"
 	"table_full df3b98528e764cfea34f99e171fdfc28 3"
+	"netns_unwatchable 35eef459a03f4370aaaff0e10028a5d4 4"
+	"outside_change 3ef7e54f939a456fb1d4ecc451417fa4 5"
+	"action_yielded e00ee0f8af104e0298620b80585d4971 4"
 )
 
 # ---- outside: check what is needed, then rerun inside a mount namespace ----

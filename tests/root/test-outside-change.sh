@@ -25,28 +25,14 @@ netns_create
 in_ns sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3
 knob_set nf_conntrack_max "$START_MAX"
 
-conf=$CTW_TMP/ctwarden.conf
-cat >"$conf" <<CONF
-[daemon]
-poll_interval = 100ms
-state_dir = $CTW_TMP/state
-runtime_dir = $CTW_TMP/run
+conf=$(ctw_conf outside "poll_interval = 100ms
 [thresholds]
 low_water_hold = 1s
 [limits]
 allow_lower_max = yes
 resize_cooldown = 1s
-max_ceiling = 131072
-CONF
-chmod 0600 "$conf"
-
-"$CTWARDEN" run -c "$conf" >"$CTW_TMP/daemon.log" 2>&1 &
-DAEMON_PID=$!
-ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
-for _ in $(seq 100); do
-	[ -s "$CTW_TMP/run/status.json" ] && break
-	sleep 0.1
-done
+max_ceiling = 131072")
+ctw_daemon_start "$conf"
 sleep 0.5
 
 # A flood: the daemon raises max.
@@ -71,6 +57,12 @@ assert_contains "it names the value found" "$change" ", found $OPERATOR_MAX;"
 after_change=$(sed -n '/CTWARDEN_EVENT=outside_change/,$p' "$CTW_TMP/daemon.log")
 assert_not_contains "max is never lowered from the operator's value" "$after_change" "CTWARDEN_EVENT=max_lowered"
 assert_contains "the lowering the policy wanted is said, not done" "$after_change" "CTWARDEN_EVENT=action_yielded"
+
+# status shows the knob it yields.
+st=$({ "$CTWARDEN" status --json -c "$conf" || true; })
+assert_eq "status --json lists the yielded knob" net.netfilter.nf_conntrack_max "$(json_get "$st" '.yielded_knobs[0]')"
+assert_contains "status says it yields the knob" "$({ "$CTWARDEN" status -c "$conf" || true; })" \
+	"yields net.netfilter.nf_conntrack_max: set outside ctwarden"
 
 # restore keeps the operator's decision.
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true

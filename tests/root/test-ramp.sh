@@ -3,7 +3,8 @@
 # lowered global nf_conntrack_max. Without ctwarden the kernel drops packets;
 # with `ctwarden run` (enforce, poll 100 ms) nothing is dropped and max ends
 # within the ceiling. With a ceiling too low, ctwarden says "limit reached"
-# and leaves the host's timeouts alone (the full table is another namespace's). Global knobs are restored at exit.
+# and shortens a timeout inside the namespace under pressure, never the
+# host's. Global knobs are restored at exit.
 . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
 
 START_MAX=4096
@@ -107,24 +108,36 @@ assert_le "max stays within the ceiling" "$CEILING" "$max_now"
 assert_contains "the raise is logged as max_raised" "$(cat "$CTW_TMP/enforce.log")" "CTWARDEN_EVENT=max_raised"
 assert_contains "the log names the netns under pressure" "$(cat "$CTW_TMP/enforce.log")" "CTWARDEN_NETNS=$NS_INODE"
 
-# (c) a ceiling too low: limit reached, said; and the host's timeouts are
-# left alone, because the pressure is in another namespace (timeouts are per
-# namespace: shortening the host's cannot help the one that is full).
+# (c) a ceiling too low: limit reached, said; a timeout step inside the
+# namespace under pressure, and the host's timeouts left alone (timeouts are
+# per namespace: shortening the host's cannot help the one that is full);
+# restore puts the namespace's back.
 CEILING=8192
 conf=$(write_conf low $CEILING)
 reset_table
 daemon_start low "$conf"
 est_before=$(knob_get nf_conntrack_tcp_timeout_established)
+ns_est_before=$(in_ns cat "$CTW_NETFILTER/nf_conntrack_tcp_timeout_established")
 drops=$(flood_phase 127.30.0.1)
 sleep 6   # timeout steps are at least 5 s apart: one would have happened
 max_now=$(knob_get nf_conntrack_max)
 est_after=$(knob_get nf_conntrack_tcp_timeout_established)
+ns_est_after=$(in_ns cat "$CTW_NETFILTER/nf_conntrack_tcp_timeout_established")
 daemon_stop
 log=$(cat "$CTW_TMP/low.log")
 echo "$log"
 assert_le "max stays within the low ceiling" "$CEILING" "$max_now"
 assert_contains "limit reached is said" "$log" "CTWARDEN_EVENT=limit_reached"
 assert_contains "limit reached names the namespace under pressure" "$log" "CTWARDEN_NETNS=$NS_INODE"
-assert_not_contains "no timeout of the host is shortened for another namespace" "$log" "CTWARDEN_EVENT=timeout_shortened"
+assert_contains "a timeout step is logged" "$log" "CTWARDEN_EVENT=timeout_shortened"
+assert_contains "it says which namespace" "$log" "in netns $NS (inode $NS_INODE)"
+assert_gt "the namespace's tcp_timeout_established was shortened inside it" "$ns_est_after" "$ns_est_before"
+assert_ge "never below its floor" 3600 "$ns_est_after"
 assert_eq "the host's tcp_timeout_established is untouched" "$est_before" "$est_after"
+run "$CTWARDEN" restore -c "$conf" --force
+echo "$OUT$ERR"
+assert_eq "restore succeeds" 0 "$RC"
+assert_eq "restore puts the namespace's timeout back inside it" "$ns_est_before" \
+	"$(in_ns cat "$CTW_NETFILTER/nf_conntrack_tcp_timeout_established")"
+assert_eq "and leaves the host's as it was" "$est_before" "$(knob_get nf_conntrack_tcp_timeout_established)"
 finish

@@ -371,9 +371,9 @@ static void test_error_kinds(void **state)
 		     NAME ":1: poll_interval is outside a section (it belongs under [daemon])");
 	expect_error("\nfoo = 1\n", NAME ":2: foo is outside a section");
 	expect_error("[daemon]\n[deamon]\nmode = advise\n",
-		     NAME ":2: unknown section [deamon] (known: [daemon], [thresholds], [limits], [timeouts], [events])");
+		     NAME ":2: unknown section [deamon] (known: [daemon], [thresholds], [limits], [timeouts], [events], [metrics])");
 	expect_error("[Daemon]\n", NAME ":1: unknown section [Daemon] (known: [daemon], [thresholds], [limits], "
-		     "[timeouts], [events])");
+		     "[timeouts], [events], [metrics])");
 	expect_error("[daemon]\nmode =\n", NAME ":2: mode has an empty value");
 	expect_error("[daemon]\nmode = ; nothing\n", NAME ":2: mode has an empty value");
 	expect_error("[daemon]\npoll_interval = 2s\n\n[limits]\n[daemon]\npoll_interval = 3s\n",
@@ -626,7 +626,7 @@ static void test_sample_config(void **state)
 	while (fgets(line, sizeof(line), f)) {
 		const char *s = line;
 
-		if (line[0] == '#' && line[1] >= 'a' && line[1] <= 'z' && strstr(line, " = ")) {
+		if (line[0] == '#' && line[1] >= 'a' && line[1] <= 'z' && strstr(line, " =")) {
 			s = line + 1;
 			keys++;
 		}
@@ -641,8 +641,8 @@ static void test_sample_config(void **state)
 	assert_int_equal(ctw_config_parse_buffer("sample", text, used, &c, err, sizeof(err)), 0);
 	memcpy(d.source, c.source, sizeof(d.source));
 	assert_memory_equal(&c, &d, sizeof(c));
-	/* 23 fixed keys plus one floor per timeout, plus shorten. */
-	assert_int_equal(keys, 24 + CTW_TO__COUNT);
+	/* 25 fixed keys plus one floor per timeout, plus shorten. */
+	assert_int_equal(keys, 26 + CTW_TO__COUNT);
 }
 
 /* Where namespaces are bind-mounted, and which get event sockets. */

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/actuator.h"
 #include "daemon/statefile.h"
 
 #define MAX_KNOB "net.netfilter.nf_conntrack_max"
@@ -209,28 +210,139 @@ static void test_record_rejects_bad_input(void **state)
 {
 	struct fixture *f = *state;
 	char name[CTW_STATE_NAME_MAX + 8];
+	int recorded = 0;
 
 	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), 0);
+	/* Only knobs ctwarden writes, by exact name. */
 	assert_int_equal(ctw_state_record_original(&f->s, "", 1), -EINVAL);
-	assert_int_equal(ctw_state_record_original(&f->s, "net.netfilter.x y", 1), -EINVAL);
-	assert_int_equal(ctw_state_record_original(&f->s, "a\"b", 1), -EINVAL);
-	assert_int_equal(ctw_state_record_original(&f->s, "net..x", 1), -EINVAL);
-	assert_int_equal(ctw_state_record_original(&f->s, ".net.x", 1), -EINVAL);
-	assert_int_equal(ctw_state_record_original(&f->s, "net/netfilter/x", 1), -EINVAL);
+	assert_int_equal(ctw_state_record_original(&f->s, "kernel.panic", 1), -EINVAL);
+	assert_int_equal(ctw_state_record_original(&f->s, "net.netfilter.nf_conntrack_count", 1), -EINVAL);
+	assert_int_equal(ctw_state_record_original(&f->s, MAX_KNOB " ", 1), -EINVAL);
+	assert_int_equal(ctw_state_record_original(&f->s, "net/netfilter/nf_conntrack_max", 1), -EINVAL);
 	memset(name, 'a', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	assert_int_equal(ctw_state_record_original(&f->s, name, 1), -ENAMETOOLONG);
+	assert_int_equal(ctw_state_record_original(&f->s, name, 1), -EINVAL);
+	/* Each value in the kernel's range for its knob. */
+	assert_int_equal(ctw_state_record_original(&f->s, MAX_KNOB, 0), -ERANGE);
 	assert_int_equal(ctw_state_record_original(&f->s, MAX_KNOB, UINT64_MAX), -ERANGE);
+	assert_int_equal(ctw_state_record_original(&f->s, MAX_KNOB, (uint64_t)INT32_MAX + 1), -ERANGE);
+	assert_int_equal(ctw_state_record_original(&f->s, "net.netfilter.nf_conntrack_buckets", 0), -ERANGE);
+	assert_int_equal(ctw_state_record_original(&f->s, TCP_EST, 0), -ERANGE);
+	assert_int_equal(ctw_state_record_original(&f->s, TCP_EST, CTW_STATE_TIMEOUT_MAX + 1), -ERANGE);
 	assert_int_equal(f->s.n, 0);
-	for (int i = 0; i < CTW_STATE_MAX_ENTRIES; i++) {
-		snprintf(name, sizeof(name), "net.netfilter.knob%d", i);
-		assert_int_equal(ctw_state_record_original(&f->s, name, (uint64_t)i), 1);
+	/* Every knob ctwarden writes can be recorded, at its range's ends. */
+	for (int id = 0; id < CTW_KNOB__COUNT; id++) {
+		if (id == CTW_KNOB_COUNT)
+			continue;
+		assert_int_equal(ctw_state_record_original(&f->s, ctw_knob_sysctl_name((enum ctw_knob)id),
+							   id == CTW_KNOB_MAX ? INT32_MAX : 1), 1);
+		recorded++;
 	}
-	assert_int_equal(ctw_state_record_original(&f->s, MAX_KNOB, 1), -ENOSPC);
-	/* A full state still round-trips. */
+	assert_int_equal(f->s.n, (size_t)recorded);
 	assert_int_equal(ctw_state_save(&f->s, f->err, sizeof(f->err)), 0);
 	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), 0);
-	assert_int_equal(f->s.n, CTW_STATE_MAX_ENTRIES);
+	assert_int_equal(f->s.n, (size_t)recorded);
+}
+
+#define UDP "net.netfilter.nf_conntrack_udp_timeout"
+
+/* Per-namespace originals: keyed by name AND inode, only per-netns knobs,
+ * a path ctwarden may open, bounded, and they survive a save and load. */
+static void test_netns_originals(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t v = 0;
+	char nsname[32], path[64];
+
+	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ctw_state_netns_record(&f->s, "ctw-a", 4026532177, "/run/netns/ctw-a", UDP, 30), 1);
+	assert_int_equal(ctw_state_netns_record(&f->s, "ctw-a", 4026532177, "/run/netns/ctw-a", UDP, 5), 0);
+	assert_int_equal(ctw_state_netns_get(&f->s, "ctw-a", 4026532177, UDP, &v), 0);
+	assert_int_equal(v, 30);
+	/* The same name with another inode is another namespace (names are reused). */
+	assert_int_equal(ctw_state_netns_get(&f->s, "ctw-a", 4026532178, UDP, &v), -ENOENT);
+	assert_int_equal(ctw_state_netns_record(&f->s, "ctw-a", 4026532178, "/run/netns/ctw-a", UDP, 60), 1);
+	assert_int_equal(ctw_state_netns_record(&f->s, "pid 42", 4026532200, "/proc/42/ns/net", TCP_EST, 432000), 1);
+	assert_int_equal(f->s.n_netns, 3);
+	assert_int_equal(f->s.n, 0);  /* the host's own are apart */
+	assert_false(ctw_state_has_original(&f->s, UDP));
+
+	/* Global knobs, bad paths, names that do not go with the path, ranges. */
+	assert_int_equal(ctw_state_netns_record(&f->s, "ctw-b", 1, "/run/netns/ctw-b", MAX_KNOB, 10), -EINVAL);
+	assert_int_equal(ctw_state_netns_record(&f->s, "ctw-b", 1, "/run/netns/ctw-b", "kernel.panic", 1), -EINVAL);
+	assert_int_equal(ctw_state_netns_record(&f->s, "ctw-b", 1, "/etc/passwd", UDP, 10), -EINVAL);
+	assert_int_equal(ctw_state_netns_record(&f->s, "ctw-b", 1, "/run/netns/../../etc/x", UDP, 10), -EINVAL);
+	assert_int_equal(ctw_state_netns_record(&f->s, "ctw-b", 1, "/run/netns/ctw-c", UDP, 10), -EINVAL);
+	assert_int_equal(ctw_state_netns_record(&f->s, "pid 7", 1, "/proc/8/ns/net", UDP, 10), -EINVAL);
+	assert_int_equal(ctw_state_netns_record(&f->s, "ctw-b", 0, "/run/netns/ctw-b", UDP, 10), -EINVAL);
+	assert_int_equal(ctw_state_netns_record(&f->s, "ctw-b", 1, "/run/netns/ctw-b", UDP, 0), -ERANGE);
+	assert_int_equal(f->s.n_netns, 3);  /* no empty entry left behind */
+	assert_true(ctw_state_netns_path_valid("/proc/1/ns/net"));
+	assert_false(ctw_state_netns_path_valid("/proc/self/ns/net"));
+	assert_false(ctw_state_netns_path_valid("/run/netns/"));
+	assert_false(ctw_state_netns_path_valid("/run/netns/.."));
+
+	assert_int_equal(ctw_state_save(&f->s, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(f->s.n_netns, 3);
+	assert_int_equal(ctw_state_netns_get(&f->s, "ctw-a", 4026532178, UDP, &v), 0);
+	assert_int_equal(v, 60);
+	assert_string_equal(f->s.netns[2].path, "/proc/42/ns/net");
+
+	assert_int_equal(ctw_state_netns_remove(&f->s, "ctw-a", 4026532177, UDP), 0);
+	assert_int_equal(f->s.n_netns, 2);  /* its last original gone, the entry goes */
+	assert_int_equal(ctw_state_netns_remove(&f->s, "ctw-a", 4026532177, UDP), -ENOENT);
+	assert_int_equal(ctw_state_netns_forget(&f->s, "pid 42", 4026532200), 0);
+	assert_int_equal(ctw_state_count(&f->s), 1);
+
+	/* Bounded: namespaces, and knobs per namespace. */
+	memset(&f->s, 0, sizeof(f->s));
+	for (int i = 0; i < CTW_STATE_NETNS_MAX; i++) {
+		snprintf(nsname, sizeof(nsname), "ns%d", i);
+		snprintf(path, sizeof(path), "/run/netns/ns%d", i);
+		for (int t = 0; t < CTW_TO__COUNT; t++)
+			assert_int_equal(ctw_state_netns_record(&f->s, nsname, (uint64_t)i + 1, path,
+								ctw_knob_sysctl_name(CTW_KNOB_TIMEOUT(t)), 432000), 1);
+	}
+	assert_int_equal(ctw_state_netns_record(&f->s, "more", 99999, "/run/netns/more", UDP, 30), -ENOSPC);
+	snprintf(f->s.dir, sizeof(f->s.dir), "%s", f->dir);
+	snprintf(f->s.path, sizeof(f->s.path), "%s", f->file);
+	assert_int_equal(ctw_state_save(&f->s, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ctw_state_count(&f->s), (size_t)CTW_STATE_NETNS_MAX * CTW_TO__COUNT);
+}
+
+/* Version 1 files (before boot IDs and namespaces) still load. */
+static void test_version1_loads(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t v = 0;
+
+	write_file(f->file, "{\"version\":1,\"originals\":{\"" MAX_KNOB "\":{\"value\":4096,\"changed_at\":1}}}", 0600);
+	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(f->s.version, 1);
+	assert_string_equal(f->s.boot_id, "");
+	assert_int_equal(ctw_state_get_original(&f->s, MAX_KNOB, &v), 0);
+	assert_int_equal(v, 4096);
+	assert_true(f->s.mtime > 0);
+}
+
+/* Which boot originals belong to. */
+static void test_boot_same(void **state)
+{
+	const char *a = "11111111-2222-3333-4444-555555555555", *b = "99999999-2222-3333-4444-555555555555";
+
+	(void)state;
+	assert_true(ctw_actuator_boot_same(a, 0, a, 1000));
+	assert_false(ctw_actuator_boot_same(a, 5000, b, 1000));  /* IDs decide when both are known */
+	/* No ID in the file (version 1): its age decides. */
+	assert_true(ctw_actuator_boot_same("", 1500, a, 1000));
+	assert_false(ctw_actuator_boot_same("", 500, a, 1000));
+	assert_false(ctw_actuator_boot_same(a, 500, "", 1000));
+	assert_true(ctw_state_boot_id_valid(a));
+	assert_false(ctw_state_boot_id_valid("11111111-2222-3333-4444-55555555555"));
+	assert_false(ctw_state_boot_id_valid("11111111-2222-3333-4444-55555555555G"));
+	assert_false(ctw_state_boot_id_valid("111111112-222-3333-4444-555555555555"));
 }
 
 /* Saving must never leave a half-written state.json: a write that fails
@@ -328,15 +440,41 @@ static void test_corrupt_files_are_refused(void **state)
 		{ "{\"version\":1,\"originals\":{\"net.netfilter.nf_conntrack_max\":{\"value\":65", "not valid JSON" },
 		{ "[1,2]", "not a JSON object" },
 		{ "{\"originals\":{}}", "\"version\"" },
-		{ "{\"version\":2,\"originals\":{}}", "\"version\"" },
+		{ "{\"version\":3,\"originals\":{}}", "\"version\"" },
 		{ "{\"version\":1}", "\"originals\"" },
 		{ "{\"version\":1,\"originals\":[]}", "\"originals\"" },
 		{ "{\"version\":1,\"originals\":{\"" MAX_KNOB "\":{\"value\":-5,\"changed_at\":1}}}", MAX_KNOB },
 		{ "{\"version\":1,\"originals\":{\"" MAX_KNOB "\":{\"value\":\"5\",\"changed_at\":1}}}", MAX_KNOB },
 		{ "{\"version\":1,\"originals\":{\"" MAX_KNOB "\":{\"value\":5}}}", "changed_at" },
 		{ "{\"version\":1,\"originals\":{\"" MAX_KNOB "\":{\"value\":99999999999999999999,\"changed_at\":1}}}", MAX_KNOB },
-		{ "{\"version\":1,\"originals\":{\"../../etc\":{\"value\":5,\"changed_at\":1}}}", "not a sysctl name" },
-		{ "{\"version\":1,\"originals\":{}} trailing", "after the JSON" },
+		{ "{\"version\":1,\"originals\":{\"../../etc\":{\"value\":5,\"changed_at\":1}}}", "\"../../etc\" is not a knob ctwarden manages" },
+		{ "{\"version\":1,\"originals\":{}} trailing", "at byte 29" },
+		/* Only knobs ctwarden manages, each in range. */
+		{ "{\"version\":2,\"originals\":{\"kernel.panic\":{\"value\":1,\"changed_at\":1}}}", "\"kernel.panic\" is not a knob ctwarden manages" },
+		{ "{\"version\":2,\"originals\":{\"net.netfilter.nf_conntrack_count\":{\"value\":1,\"changed_at\":1}}}", "nf_conntrack_count\" is not a knob" },
+		{ "{\"version\":2,\"originals\":{\"" MAX_KNOB "\":{\"value\":0,\"changed_at\":1}}}", "value 0 out of range" },
+		{ "{\"version\":2,\"originals\":{\"net.netfilter.nf_conntrack_buckets\":{\"value\":0,\"changed_at\":1}}}", "nf_conntrack_buckets\" value 0 out of range" },
+		{ "{\"version\":2,\"originals\":{\"" TCP_EST "\":{\"value\":0,\"changed_at\":1}}}", "out of range" },
+		{ "{\"version\":2,\"originals\":{\"" TCP_EST "\":{\"value\":2147484,\"changed_at\":1}}}", "out of range" },
+		{ "{\"version\":2,\"originals\":{\"" MAX_KNOB "\":{\"value\":5,\"changed_at\":1,\"x\":1}}}", "unknown key \"x\"" },
+		/* A key twice: json-c would keep the last one silently. */
+		{ "{\"version\":2,\"originals\":{\"" MAX_KNOB "\":{\"value\":4096,\"changed_at\":1},\"" MAX_KNOB "\":{\"value\":9,\"changed_at\":1}}}", "\"" MAX_KNOB "\" appears twice" },
+		{ "{\"version\":2,\"originals\":{\"" MAX_KNOB "\":{\"value\":4096,\"value\":9,\"changed_at\":1}}}", "\"value\" appears twice" },
+		{ "{\"version\":2,\"version\":2,\"originals\":{}}", "\"version\" appears twice" },
+		{ "{\"version\":2,\"originals\":{},\"netns\":[{\"name\":\"a\",\"inode\":7,\"path\":\"/run/netns/a\",\"originals\":{\"" UDP "\":{\"value\":30,\"changed_at\":1},\"" UDP "\":{\"value\":1,\"changed_at\":1}}}]}", "\"" UDP "\" appears twice" },
+		/* Escapes and comments ctwarden never writes (and that would hide a name). */
+		{ "{\"version\":2,\"originals\":{\"net.netfilter.nf_conntrack_ma\\u0078\":{\"value\":5,\"changed_at\":1}}}", "backslash" },
+		{ "{\"version\":2,/* \"x\": */\"originals\":{}}", "not valid JSON" },
+		/* Boots and namespaces. */
+		{ "{\"version\":1,\"boot_id\":\"11111111-2222-3333-4444-555555555555\",\"originals\":{}}", "unknown key \"boot_id\"" },
+		{ "{\"version\":2,\"boot_id\":\"yesterday\",\"originals\":{}}", "\"boot_id\"" },
+		{ "{\"version\":2,\"originals\":{},\"netns\":{}}", "\"netns\" is not an array" },
+		{ "{\"version\":2,\"originals\":{},\"netns\":[{\"name\":\"a\",\"inode\":7,\"path\":\"/etc/passwd\",\"originals\":{}}]}", "\"/etc/passwd\" is not /run/netns/NAME" },
+		{ "{\"version\":2,\"originals\":{},\"netns\":[{\"name\":\"a\",\"inode\":7,\"path\":\"/run/netns/b\",\"originals\":{}}]}", "for the name \"a\"" },
+		{ "{\"version\":2,\"originals\":{},\"netns\":[{\"name\":\"a\",\"inode\":0,\"path\":\"/run/netns/a\",\"originals\":{}}]}", "netns entry 0 needs" },
+		{ "{\"version\":2,\"originals\":{},\"netns\":[{\"name\":\"a\",\"inode\":7,\"path\":\"/run/netns/a\",\"originals\":{\"" MAX_KNOB "\":{\"value\":30,\"changed_at\":1}}}]}", "one value for the whole host" },
+		{ "{\"version\":2,\"originals\":{},\"netns\":[{\"name\":\"a\",\"inode\":7,\"path\":\"/run/netns/a\",\"originals\":{\"" UDP "\":{\"value\":0,\"changed_at\":1}}}]}", "netns \"a\": \"" UDP "\" value 0 out of range" },
+		{ "{\"version\":2,\"originals\":{},\"netns\":[{\"name\":\"a\",\"inode\":7,\"path\":\"/run/netns/a\",\"originals\":{}},{\"name\":\"a\",\"inode\":7,\"path\":\"/run/netns/a\",\"originals\":{}}]}", "appears twice" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -376,6 +514,40 @@ static void test_untrusted_files_are_refused(void **state)
 	assert_int_equal(strncmp(f->err, f->file, strlen(f->file)), 0);
 	unlink(f->file);
 	unlink(link);
+
+	/* A FIFO in place of the file: refused at once, never waited on. */
+	assert_int_equal(mkfifo(f->file, 0600), 0);
+	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), -EINVAL);
+	assert_non_null(strstr(f->err, "not a regular file (a FIFO)"));
+	assert_int_equal(strncmp(f->err, f->file, strlen(f->file)), 0);
+	unlink(f->file);
+
+	/* A directory others can write to: they could swap the file. */
+	write_file(f->file, "{\"version\":1,\"originals\":{}}", 0600);
+	assert_int_equal(chmod(f->dir, 0770), 0);
+	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), -EPERM);
+	assert_int_equal(strncmp(f->err, f->dir, strlen(f->dir)), 0);
+	assert_non_null(strstr(f->err, "state directory writable by group or others"));
+	assert_int_equal(chmod(f->dir, 0700), 0);
+}
+
+/* Owned by another user: only root can set that up (chown). */
+static void test_foreign_owner_is_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	if (geteuid() != 0)
+		skip();
+	write_file(f->file, "{\"version\":1,\"originals\":{}}", 0600);
+	assert_int_equal(chown(f->file, 65534, 65534), 0);
+	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), -EPERM);
+	assert_non_null(strstr(f->err, "owned by uid 65534"));
+	assert_int_equal(strncmp(f->err, f->file, strlen(f->file)), 0);
+	assert_int_equal(chown(f->file, 0, 0), 0);
+	assert_int_equal(chown(f->dir, 65534, 65534), 0);
+	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), -EPERM);
+	assert_non_null(strstr(f->err, "state directory owned by uid 65534"));
+	assert_int_equal(chown(f->dir, 0, 0), 0);
 }
 
 static void test_format_parse_agree(void **state)
@@ -414,6 +586,10 @@ int main(void)
 		T(test_corrupt_files_are_refused),
 		T(test_untrusted_files_are_refused),
 		T(test_format_parse_agree),
+		T(test_netns_originals),
+		T(test_version1_loads),
+		T(test_boot_same),
+		T(test_foreign_owner_is_refused),
 	};
 	return cmocka_run_group_tests_name("statefile", tests, NULL, NULL);
 }

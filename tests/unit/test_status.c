@@ -810,6 +810,25 @@ static void test_namespaces_are_read_strictly(void **state)
 
 /* ---- time ------------------------------------------------------------- */
 
+/* The knobs left to the operator: written, read back, refused when not sysctl names. */
+static void test_yielded_knobs(void **state)
+{
+	struct ctw_status st, back;
+
+	(void)state;
+	ctw_status_init(&st, 42, 1700000000000000ULL);
+	st.n_yielded = 2;
+	snprintf(st.yielded[0], sizeof(st.yielded[0]), "net.netfilter.nf_conntrack_max");
+	snprintf(st.yielded[1], sizeof(st.yielded[1]), "net.netfilter.nf_conntrack_udp_timeout");
+	round_trip(&st, &back);
+	assert_int_equal(back.n_yielded, 2);
+	assert_string_equal(back.yielded[0], "net.netfilter.nf_conntrack_max");
+	assert_string_equal(back.yielded[1], "net.netfilter.nf_conntrack_udp_timeout");
+	assert_refused(NS_HEAD "\"yielded_knobs\":[\"kernel panic\"]}", "\"yielded_knobs\"[0] is not a sysctl name");
+	assert_refused(NS_HEAD "\"yielded_knobs\":[3]}", "\"yielded_knobs\"[0] is not a sysctl name");
+	assert_refused(NS_HEAD "\"yielded_knobs\":{}}", "\"yielded_knobs\" is not an array");
+}
+
 static void test_times_are_iso_8601_utc(void **state)
 {
 	char buf[40];
@@ -1045,6 +1064,7 @@ int main(void)
 		cmocka_unit_test(test_netns_round_trip_random_models),
 		cmocka_unit_test(test_namespaces_json_names_what_a_reader_needs),
 		cmocka_unit_test(test_namespaces_are_read_strictly),
+		cmocka_unit_test(test_yielded_knobs),
 		cmocka_unit_test(test_largest_status_fits_the_file),
 		cmocka_unit_test(test_times_are_iso_8601_utc),
 		cmocka_unit_test(test_stale_after_ten_polls_or_ten_seconds),

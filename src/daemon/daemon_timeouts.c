@@ -1,0 +1,108 @@
+/* Each namespace's timeouts, shortened and restored inside it. */
+#include "daemon/daemon_timeouts.h"
+
+#include <string.h>
+
+#include "daemon/daemon_carry.h"
+#include "daemon/daemon_status.h"
+#include "kernel/knob_fd.h"
+
+static bool any_shortened(const struct ctw_watcher *w)
+{
+	for (int t = 0; t < CTW_TO__COUNT; t++)
+		if (w->tpol.shortened[t])
+			return true;
+	return false;
+}
+
+/* What a restart must remember: timeouts shortened before it, from the state file. */
+static void seed(struct ctw_daemon *d, struct ctw_watcher *w)
+{
+	ctw_policy_state_init(&w->tpol);
+	for (int t = 0; t < CTW_TO__COUNT; t++) {
+		const char *name = ctw_knob_sysctl_name(CTW_KNOB_TIMEOUT(t));
+		uint64_t original;
+		int r = w->opts.own ? ctw_state_get_original(&d->actuator.state, name, &original)
+				    : ctw_state_netns_get(&d->actuator.state, w->ref.name, w->ref.inode, name, &original);
+
+		if (r == 0) {
+			w->tpol.shortened[t] = true;
+			w->tpol.original_s[t] = original;
+		}
+	}
+	w->tpol_ready = true;
+}
+
+struct read_ctx {
+	const struct ctw_daemon *d;
+	struct ctw_snapshot *s;
+};
+
+/* Runs inside the namespace: its own timeouts. */
+static int read_here(void *userdata)
+{
+	struct read_ctx *c = userdata;
+
+	for (int t = 0; t < CTW_TO__COUNT; t++)
+		if (c->d->cfg.timeout_shorten[t])
+			c->s->have_timeout[t] = ctw_knob_read(&c->d->knobs, CTW_KNOB_TIMEOUT(t), &c->s->timeout_s[t]) == 0;
+	return 0;
+}
+
+/* Only namespaces restore can find again (/run/netns, /proc/PID) get their
+ * timeouts changed: an original ctwarden could not put back is not taken. */
+static bool restorable(const struct ctw_watcher *w)
+{
+	return w->opts.own || ctw_state_netns_path_valid(w->ref.path);
+}
+
+static void one(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_snapshot *global,
+		const struct ctw_poll *p)
+{
+	struct ctw_snapshot s = *global;
+	struct ctw_watcher_summary sum;
+	struct ctw_decisions out;
+
+	if (!w->tpol_ready)
+		seed(d, w);
+	ctw_watcher_summary(w, global->max, &sum);
+	s.count = w->count;
+	s.growth_per_s = sum.growth_per_s;
+	if (w != p->fullest)
+		s.drops = s.early_drops = 0;   /* the round's drops are the pressured one's */
+	memset(s.have_timeout, 0, sizeof(s.have_timeout));
+	if (w->opts.own) {
+		memcpy(s.have_timeout, p->have_timeout, sizeof(s.have_timeout));
+		memcpy(s.timeout_s, p->timeout_s, sizeof(s.timeout_s));
+	} else {
+		struct read_ctx c = { d, &s };
+
+		if (ctw_netns_enter(&w->ref, read_here, &c) < 0)
+			return;
+	}
+	ctw_policy_observe(&w->tpol, &d->cfg, &s);
+	ctw_policy_decide(&d->cfg, &s, &w->tpol, &out);
+	for (size_t i = 0; i < out.n; i++) {
+		const struct ctw_decision *dec = &out.d[i];
+		bool applied;
+
+		/* Max, hash and alerts are the global round's business. */
+		if (dec->target != CTW_TARGET_TIMEOUT)
+			continue;
+		applied = ctw_daemon_carry_out(d, dec, &s, w, w->opts.own ? NULL : w);
+		ctw_policy_commit(&w->tpol, dec, &s, applied);
+		ctw_daemon_status_decision(d, dec, applied);
+	}
+}
+
+void ctw_daemon_timeouts_round(struct ctw_daemon *d, const struct ctw_snapshot *global, const struct ctw_poll *p)
+{
+	for (unsigned i = 0; i < d->poller.n_watch; i++) {
+		struct ctw_watcher *w = d->poller.watch[i];
+
+		if (!restorable(w))
+			continue;
+		if (w == p->fullest || (w->tpol_ready && any_shortened(w)) || (!w->tpol_ready && w->opts.own))
+			one(d, w, global, p);
+	}
+}
