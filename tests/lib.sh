@@ -399,3 +399,91 @@ need_quiet_tables()
 			skip "netns $other tracks $c entries; lowering nf_conntrack_max to $max would drop its traffic and make ctwarden react to it"
 	done
 }
+
+# ---- the daemon and its peers -------------------------------------------
+
+# ctw_daemon_start CONF [PREFIX...]: `ctwarden run -c CONF` in the background
+# (run through PREFIX, e.g. ip netns exec NS, when given), its output in
+# $CTW_TMP/daemon.log (or $DAEMON_LOG); waits until it published the status
+# file of the runtime_dir CONF names. Sets DAEMON_PID, stopped at exit.
+ctw_daemon_start()
+{
+	local conf=$1 run_dir log=${DAEMON_LOG:-$CTW_TMP/daemon.log}
+	shift
+	run_dir=$(sed -n 's/^runtime_dir *= *//p' "$conf")
+	[ -n "$run_dir" ] || fail "$conf names no runtime_dir"
+	"$@" "$CTWARDEN" run -c "$conf" >"$log" 2>&1 &
+	DAEMON_PID=$!
+	ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
+	for _ in $(seq 200); do
+		[ -s "$run_dir/status.json" ] && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$log"; fail "ctwarden run exited early"; }
+		sleep 0.1
+	done
+	cat "$log"
+	fail "ctwarden run published no status within 20 s"
+}
+
+# ctw_conf NAME [INI-LINES]: a config at $CTW_TMP/NAME.conf with its own
+# state and runtime directories (mode 0600, as the daemon wants); prints its path.
+ctw_conf()
+{
+	local conf=$CTW_TMP/$1.conf
+	{
+		echo "[daemon]"
+		echo "state_dir = $CTW_TMP/state-$1"
+		echo "runtime_dir = $CTW_TMP/run-$1"
+		printf '%s\n' "${2:-}"
+	} >"$conf"
+	chmod 0600 "$conf"
+	echo "$conf"
+}
+
+# The sum of one conntrack -S counter in network namespace $1 ("drop", ...).
+ns_stat_sum()
+{
+	ip netns exec "$1" conntrack -S 2>/dev/null |
+		awk -v k="$2" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) s += kv[2] } } END { print s + 0 }'
+}
+
+# ctw_fetch URL: an HTTP GET on loopback (wget or curl); skips without either.
+ctw_fetch()
+{
+	if command -v wget >/dev/null 2>&1; then
+		wget -q -T 5 -O - "$1"
+	elif command -v curl >/dev/null 2>&1; then
+		curl -sf -m 5 "$1"
+	else
+		skip "needs wget or curl to scrape node_exporter"
+	fi
+}
+
+# ctw_node_exporter DIR: a real node_exporter serving DIR's *.prom files (and
+# nothing else) on a free loopback port; sets EXPORTER_PORT, stopped at exit.
+ctw_node_exporter()
+{
+	local pid
+	command -v prometheus-node-exporter >/dev/null 2>&1 ||
+		skip "needs prometheus-node-exporter (Debian package prometheus-node-exporter)"
+	for _ in 1 2 3 4 5 6 7 8; do
+		EXPORTER_PORT=$((20000 + RANDOM % 40000))
+		prometheus-node-exporter --collector.disable-defaults --collector.textfile \
+			--collector.textfile.directory="$1" --web.disable-exporter-metrics \
+			--web.listen-address="127.0.0.1:$EXPORTER_PORT" >"$CTW_TMP/exporter.log" 2>&1 &
+		pid=$!
+		ctw_on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null || :"
+		for _ in $(seq 50); do
+			ctw_fetch "http://127.0.0.1:$EXPORTER_PORT/metrics" >/dev/null 2>&1 && return 0
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$pid" 2>/dev/null || :
+	done
+	fail "node_exporter did not serve on loopback: $(tail -5 "$CTW_TMP/exporter.log")"
+}
+
+# prom_get TEXT SERIES: the value of the sample whose name{labels} is SERIES.
+prom_get()
+{
+	awk -v k="$2 " 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' <<<"$1"
+}

@@ -21,3 +21,14 @@ void ctw_log(int level, const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 }
+
+void ctw_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}

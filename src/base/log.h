@@ -8,4 +8,9 @@
 void ctw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ctw_log_set_max_level(int level);
 
+#include <stddef.h>
+/* Fill a caller's error buffer (err may be NULL or errlen 0: then nothing):
+ * code that does not log says what went wrong this way. */
+void ctw_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -12,6 +12,7 @@
 #include "base/conf.h"
 #include "base/prom.h"
 #include "kernel/ct_top.h"
+#include "policy/budget.h"
 #include "policy/findings.h"
 #include "kernel/host.h"
 #include "kernel/knobs.h"
@@ -291,6 +292,7 @@ int ctw_cmd_audit(struct ctw_cli *cli)
 	/* --top dumps the whole table anyway: no sample before it. The sample
 	 * is taken for the metrics too: its finding counts in the verdict. */
 	ctw_host_gather(&ctx.host, &ctx.knobs, ctw_cli_root_is_live(cli), ctx.top_n ? -1.0 : ctx.cfg.warn_pct);
+	ctw_host_memory_compute(&ctx.host);
 	if (ctx.top_n)
 		gather_top(&ctx, cli);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -1,4 +1,5 @@
 /* ctwarden run: the daemon, in the foreground (systemd supervises it). */
+#include "config.h"
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -54,6 +55,7 @@ int ctw_cmd_run(struct ctw_cli *cli)
 		return 1;
 	}
 	r = ctw_daemon_init(&daemon, cli->config_path, cli->config_explicit, &cfg, cli->root);
+	daemon.version = PACKAGE_VERSION;
 	if (r == 0)
 		r = ctw_daemon_run(&daemon);
 	if (r < 0 && r != -ENOENT)

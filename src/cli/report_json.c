@@ -66,11 +66,11 @@ static struct json_object *counters_object(const struct ctw_host *h)
 	return o;
 }
 
-static struct json_object *time_or_null(bool known, uint64_t usec)
+static struct json_object *time_or_null(const struct ctw_host *h, bool known, uint64_t usec)
 {
 	char s[40];
 
-	if (!known || !ctw_format_kmsg_time(usec, true, s, sizeof(s)))
+	if (!known || !ctw_format_kmsg_time(&h->kmsg_clock, usec, true, s, sizeof(s)))
 		return NULL;
 	return json_object_new_string(s);
 }
@@ -108,8 +108,8 @@ static struct json_object *table_full_object(const struct ctw_host *h)
 	}
 	add(o, "records", u64_or_null(have, t->records));
 	add(o, "expect_records", u64_or_null(have, t->expect_records));
-	add(o, "first", time_or_null(have && t->records > 0, t->first_usec));
-	add(o, "last", time_or_null(have && t->records > 0, t->last_usec));
+	add(o, "first", time_or_null(h, have && t->records > 0, t->first_usec));
+	add(o, "last", time_or_null(h, have && t->records > 0, t->last_usec));
 	add(o, "netns", ns);
 	add(o, "ignored_spoofed", u64_or_null(have, t->ignored_spoofed));
 	add(o, "lost_records", u64_or_null(have, t->lost_records));
@@ -137,7 +137,7 @@ static struct json_object *limits_object(const struct ctw_host *h, const struct 
 		return NULL;
 	add(o, "max_ceiling", json_object_new_uint64(c->max_ceiling));
 	add(o, "memory_budget_percent", json_object_new_double(c->memory_budget_pct));
-	add(o, "max_allowed", json_object_new_uint64(ctw_max_allowed(c, objsize, memtotal)));
+	add(o, "max_allowed", json_object_new_uint64(ctw_max_allowed(c, objsize, memtotal, h->have_buckets ? h->buckets : 0)));
 	add(o, "buckets_ratio", json_object_new_double(c->buckets_ratio));
 	return o;
 }

@@ -182,8 +182,8 @@ static void row_kmsg(FILE *out, const struct ctw_host *h)
 	}
 	put(v, sizeof(v), "%" PRIu64 " table-full, %" PRIu64 " expectation-full records",
 	    t->records, t->expect_records);
-	if (t->records && ctw_format_kmsg_time(t->first_usec, false, first, sizeof(first)) &&
-	    ctw_format_kmsg_time(t->last_usec, false, last, sizeof(last)))
+	if (t->records && ctw_format_kmsg_time(&h->kmsg_clock, t->first_usec, false, first, sizeof(first)) &&
+	    ctw_format_kmsg_time(&h->kmsg_clock, t->last_usec, false, last, sizeof(last)))
 		put(v, sizeof(v), ", %s to %s", first, last);
 	for (unsigned i = 0; i < t->n_netns && i < CTW_KMSG_MAX_NETNS; i++) {
 		const struct ctw_table_full_netns *n = &t->netns[i];

@@ -1,6 +1,7 @@
 /* Restore as a transaction: check everything, then write in a safe order,
  * and put back what was written when a write fails. */
 #include "daemon/actuator.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,18 +27,6 @@ static void say(const struct ctw_restore_opts *o, bool error, const char *fmt, .
 	o->say(error, line, o->userdata);
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 const char *ctw_restore_step_name(const struct ctw_actuator *a, const struct ctw_restore_step *st, char *buf,
 				  size_t len)
@@ -173,12 +162,12 @@ static int add_step(struct ctw_actuator *a, struct ctw_restore_plan *p, int ns, 
 	ctw_restore_step_name(a, st, name, sizeof(name));
 	/* The loader checked these already; a plan never trusts that it did. */
 	if (ctw_state_check_value(knob, to, why, sizeof(why)) < 0) {
-		set_err(err, errlen, "%s: %s = %" PRIu64 " %s", a->state.path, name, to, why);
+		ctw_set_err(err, errlen, "%s: %s = %" PRIu64 " %s", a->state.path, name, to, why);
 		return -ERANGE;
 	}
 	r = knob_io(a, ns, knob, false, &now);
 	if (r < 0) {
-		set_err(err, errlen, "%s: cannot read %s before restoring it: %s", a->state.path, name,
+		ctw_set_err(err, errlen, "%s: cannot read %s before restoring it: %s", a->state.path, name,
 			strerror(-r));
 		return r;
 	}
@@ -196,7 +185,7 @@ int ctw_restore_plan(struct ctw_actuator *a, const struct ctw_restore_opts *opts
 	plan->n = 0;
 	plan->n_gone = 0;
 	if (a->other_boot) {
-		set_err(err, errlen, "%s: these originals are from another boot (state boot ID %s, this boot %s): "
+		ctw_set_err(err, errlen, "%s: these originals are from another boot (state boot ID %s, this boot %s): "
 			"the kernel started from its boot values since, and writing them would undo whatever "
 			"set the knobs at this boot; discard them with `ctwarden restore --forget`",
 			s->path, a->state_boot_id[0] ? a->state_boot_id : "unknown, written before this boot",
@@ -207,11 +196,11 @@ int ctw_restore_plan(struct ctw_actuator *a, const struct ctw_restore_opts *opts
 		int id = ctw_state_knob_by_name(s->originals[i].name);
 
 		if (id < 0) {
-			set_err(err, errlen, "%s: \"%s\" is not a knob ctwarden manages", s->path, s->originals[i].name);
+			ctw_set_err(err, errlen, "%s: \"%s\" is not a knob ctwarden manages", s->path, s->originals[i].name);
 			return -EINVAL;
 		}
 		if (id == CTW_KNOB_MAX && !opts->force && s->originals[i].value < opts->live_count) {
-			set_err(err, errlen, "%s: net.netfilter.nf_conntrack_max = %" PRIu64 ": the table of %s holds "
+			ctw_set_err(err, errlen, "%s: net.netfilter.nf_conntrack_max = %" PRIu64 ": the table of %s holds "
 				"%" PRIu64 " entries, more than that; restoring it would drop new flows until the "
 				"table drains; use --force to restore anyway", s->path, s->originals[i].value,
 				opts->count_where ? opts->count_where : "host", opts->live_count);
@@ -225,12 +214,12 @@ int ctw_restore_plan(struct ctw_actuator *a, const struct ctw_restore_opts *opts
 		const struct ctw_state_netns *ns = &s->netns[i];
 
 		if (!ctw_state_netns_path_valid(ns->path)) {
-			set_err(err, errlen, "%s: netns %s: \"%s\" is not /run/netns/NAME or /proc/PID/ns/net",
+			ctw_set_err(err, errlen, "%s: netns %s: \"%s\" is not /run/netns/NAME or /proc/PID/ns/net",
 				s->path, ns->name, ns->path);
 			return -EINVAL;
 		}
 		if (!opts->live) {
-			set_err(err, errlen, "%s: netns %s: originals inside a namespace can only be restored on the "
+			ctw_set_err(err, errlen, "%s: netns %s: originals inside a namespace can only be restored on the "
 				"live kernel (not with --root)", s->path, ns->name);
 			return -EOPNOTSUPP;
 		}

@@ -9,7 +9,6 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "config.h"
 #include "base/log.h"
 #include "base/prom.h"
 #include "base/prom_metrics.h"
@@ -135,7 +134,7 @@ static void knobs(struct ctw_prom *p, const struct ctw_daemon *d, const struct c
 
 static void build(struct ctw_prom *p, struct ctw_daemon *d, const struct ctw_poll *poll)
 {
-	const struct ctw_prom_label version = { "version", PACKAGE_VERSION };
+	const struct ctw_prom_label version = { "version", d->version ? d->version : "unknown" };
 
 	ctw_prom_metric_family(p, CTW_M_UP);
 	ctw_prom_sample_u64(p, NULL, 0, 1);

@@ -27,6 +27,7 @@ struct ctw_daemon {
 	sd_event_source *poll_timer;
 	sd_event_source *kmsg_source;
 
+	const char *version;          /* the program's, for build_info (set by the caller) */
 	const char *config_path;
 	bool config_explicit;
 	struct ctw_config cfg;

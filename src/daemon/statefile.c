@@ -1,5 +1,6 @@
 /* The state file: original knob values, saved atomically. */
 #include "daemon/statefile.h"
+#include "base/log.h"
 
 #include "base/fileio.h"
 
@@ -17,18 +18,6 @@
 
 #define STATE_FILE_MAX CTW_STATE_FILE_MAX
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- what a state may hold -------------------------------------------- */
 
@@ -52,7 +41,7 @@ int ctw_state_check_value(enum ctw_knob id, uint64_t value, char *why, size_t wh
 		 * refused after: never a value to put back. */
 		hi = INT32_MAX;
 		if (value == 0) {
-			set_err(why, whylen, "must be at least 1 (0 would mean an unlimited table, or be refused)");
+			ctw_set_err(why, whylen, "must be at least 1 (0 would mean an unlimited table, or be refused)");
 			return -ERANGE;
 		}
 		break;
@@ -65,14 +54,14 @@ int ctw_state_check_value(enum ctw_knob id, uint64_t value, char *why, size_t wh
 		hi = INT32_MAX;  /* proc_dointvec_minmax from 1 */
 		break;
 	case CTW_KNOB_COUNT:
-		set_err(why, whylen, "is read-only");
+		ctw_set_err(why, whylen, "is read-only");
 		return -ERANGE;
 	default:
 		hi = CTW_STATE_TIMEOUT_MAX;
 		break;
 	}
 	if (value < lo || value > hi) {
-		set_err(why, whylen, "must be from %" PRIu64 " to %" PRIu64, lo, hi);
+		ctw_set_err(why, whylen, "must be from %" PRIu64 " to %" PRIu64, lo, hi);
 		return -ERANGE;
 	}
 	return 0;
@@ -479,7 +468,7 @@ static int find_duplicate_key(const char *text, size_t len, char *err, size_t er
 		case '{':
 		case '[':
 			if (depth > JSON_TOKENER_DEFAULT_DEPTH) {
-				set_err(err, errlen, "nested too deeply");
+				ctw_set_err(err, errlen, "nested too deeply");
 				r = -EBADMSG;
 				break;
 			}
@@ -495,7 +484,7 @@ static int find_duplicate_key(const char *text, size_t len, char *err, size_t er
 				break;
 			for (size_t k = start[depth - 1]; k < nkeys; k++) {
 				if (keys[k].len == str_len && memcmp(text + keys[k].off, text + str_off, str_len) == 0) {
-					set_err(err, errlen, "\"%.*s\" appears twice in the same object (byte %zu)",
+					ctw_set_err(err, errlen, "\"%.*s\" appears twice in the same object (byte %zu)",
 						(int)(str_len < CTW_STATE_NAME_MAX ? str_len : CTW_STATE_NAME_MAX),
 						text + str_off, str_off - 1);
 					r = -EBADMSG;
@@ -503,7 +492,7 @@ static int find_duplicate_key(const char *text, size_t len, char *err, size_t er
 				}
 			}
 			if (r == 0 && nkeys - start[depth - 1] >= KEYS_PER_OBJECT_MAX) {
-				set_err(err, errlen, "more than %d keys in one object", KEYS_PER_OBJECT_MAX);
+				ctw_set_err(err, errlen, "more than %d keys in one object", KEYS_PER_OBJECT_MAX);
 				r = -EBADMSG;
 			}
 			if (r == 0)
@@ -555,22 +544,22 @@ static int parse_entry(json_object *entry, const char *where, const char *name, 
 	char why[128];
 
 	if (id < 0) {
-		set_err(err, errlen, "%s\"%.*s\" is not a knob ctwarden manages", where, CTW_STATE_NAME_MAX, name);
+		ctw_set_err(err, errlen, "%s\"%.*s\" is not a knob ctwarden manages", where, CTW_STATE_NAME_MAX, name);
 		return -EBADMSG;
 	}
 	if (!json_object_is_type(entry, json_type_object) || !get_int64(entry, "value", value) ||
 	    !get_int64(entry, "changed_at", changed_at)) {
-		set_err(err, errlen, "%s\"%.*s\" needs \"value\" and \"changed_at\" as non-negative integers",
+		ctw_set_err(err, errlen, "%s\"%.*s\" needs \"value\" and \"changed_at\" as non-negative integers",
 			where, CTW_STATE_NAME_MAX, name);
 		return -EBADMSG;
 	}
 	if (!only_keys(entry, keys, &bad)) {
-		set_err(err, errlen, "%s\"%.*s\" has an unknown key \"%.*s\"", where, CTW_STATE_NAME_MAX, name,
+		ctw_set_err(err, errlen, "%s\"%.*s\" has an unknown key \"%.*s\"", where, CTW_STATE_NAME_MAX, name,
 			CTW_STATE_NAME_MAX, bad);
 		return -EBADMSG;
 	}
 	if (ctw_state_check_value((enum ctw_knob)id, (uint64_t)*value, why, sizeof(why)) < 0) {
-		set_err(err, errlen, "%s\"%.*s\" value %" PRId64 " out of range: %s", where, CTW_STATE_NAME_MAX,
+		ctw_set_err(err, errlen, "%s\"%.*s\" value %" PRId64 " out of range: %s", where, CTW_STATE_NAME_MAX,
 			name, *value, why);
 		return -EBADMSG;
 	}
@@ -586,12 +575,12 @@ static int parse_originals(struct ctw_state *s, json_object *originals, char *er
 		if (r < 0)
 			return r;
 		if (find(s, name)) {
-			set_err(err, errlen, "\"%.*s\" appears twice", CTW_STATE_NAME_MAX, name);
+			ctw_set_err(err, errlen, "\"%.*s\" appears twice", CTW_STATE_NAME_MAX, name);
 			return -EBADMSG;
 		}
 		r = add_original(s, name, (uint64_t)value, (time_t)changed_at);
 		if (r < 0) {
-			set_err(err, errlen, "\"%.*s\": %s", CTW_STATE_NAME_MAX, name,
+			ctw_set_err(err, errlen, "\"%.*s\": %s", CTW_STATE_NAME_MAX, name,
 				r == -ENOSPC ? "too many knobs" : strerror(-r));
 			return -EBADMSG;
 		}
@@ -614,27 +603,27 @@ static int parse_netns_entry(struct ctw_state *s, json_object *e, size_t idx, ch
 	    !get_int64(e, "inode", &inode) || inode == 0 ||
 	    !json_object_object_get_ex(e, "originals", &originals) ||
 	    !json_object_is_type(originals, json_type_object)) {
-		set_err(err, errlen, "netns entry %zu needs \"name\", \"path\", \"inode\" and \"originals\"", idx);
+		ctw_set_err(err, errlen, "netns entry %zu needs \"name\", \"path\", \"inode\" and \"originals\"", idx);
 		return -EBADMSG;
 	}
 	if (!only_keys(e, keys, &bad)) {
-		set_err(err, errlen, "netns entry %zu has an unknown key \"%.*s\"", idx, CTW_STATE_NAME_MAX, bad);
+		ctw_set_err(err, errlen, "netns entry %zu has an unknown key \"%.*s\"", idx, CTW_STATE_NAME_MAX, bad);
 		return -EBADMSG;
 	}
 	name = json_object_get_string(jname);
 	path = json_object_get_string(jpath);
 	if (!netns_name_matches_path(name, path)) {
-		set_err(err, errlen, "netns entry %zu: path \"%.*s\" is not /run/netns/NAME or /proc/PID/ns/net "
+		ctw_set_err(err, errlen, "netns entry %zu: path \"%.*s\" is not /run/netns/NAME or /proc/PID/ns/net "
 			"for the name \"%.*s\"", idx, CTW_STATE_NETNS_PATH_MAX, path, CTW_NETNS_NAME_MAX, name);
 		return -EBADMSG;
 	}
 	if (find_netns(s, name, (uint64_t)inode)) {
-		set_err(err, errlen, "netns \"%s\" (inode %" PRId64 ") appears twice", name, inode);
+		ctw_set_err(err, errlen, "netns \"%s\" (inode %" PRId64 ") appears twice", name, inode);
 		return -EBADMSG;
 	}
 	ns = add_netns(s, name, (uint64_t)inode, path);
 	if (!ns) {
-		set_err(err, errlen, "more than %d namespaces", CTW_STATE_NETNS_MAX);
+		ctw_set_err(err, errlen, "more than %d namespaces", CTW_STATE_NETNS_MAX);
 		return -EBADMSG;
 	}
 	snprintf(where, sizeof(where), "netns \"%s\": ", name);
@@ -643,7 +632,7 @@ static int parse_netns_entry(struct ctw_state *s, json_object *e, size_t idx, ch
 		int id = ctw_state_knob_by_name(knob), r;
 
 		if (id >= 0 && netns_knob(knob) < 0) {
-			set_err(err, errlen, "%s\"%.*s\" is one value for the whole host, not per namespace", where,
+			ctw_set_err(err, errlen, "%s\"%.*s\" is one value for the whole host, not per namespace", where,
 				CTW_STATE_NAME_MAX, knob);
 			return -EBADMSG;
 		}
@@ -652,7 +641,7 @@ static int parse_netns_entry(struct ctw_state *s, json_object *e, size_t idx, ch
 			return r;
 		r = add_netns_original(ns, id, (uint64_t)value, (time_t)changed_at);
 		if (r < 0) {
-			set_err(err, errlen, "%s\"%.*s\": %s", where, CTW_STATE_NAME_MAX, knob, strerror(-r));
+			ctw_set_err(err, errlen, "%s\"%.*s\": %s", where, CTW_STATE_NAME_MAX, knob, strerror(-r));
 			return -EBADMSG;
 		}
 	}
@@ -669,37 +658,37 @@ static int parse_root(struct ctw_state *s, json_object *root, char *err, size_t 
 	int r;
 
 	if (!json_object_is_type(root, json_type_object)) {
-		set_err(err, errlen, "not a JSON object");
+		ctw_set_err(err, errlen, "not a JSON object");
 		return -EBADMSG;
 	}
 	if (!json_object_object_get_ex(root, "version", &version) || !json_object_is_type(version, json_type_int) ||
 	    ((v = json_object_get_int64(version)) != 1 && v != CTW_STATE_VERSION)) {
-		set_err(err, errlen, "\"version\" is not 1 or %d", CTW_STATE_VERSION);
+		ctw_set_err(err, errlen, "\"version\" is not 1 or %d", CTW_STATE_VERSION);
 		return -EBADMSG;
 	}
 	s->version = (int)v;
 	if (!only_keys(root, v == 1 ? keys_v1 : keys_v2, &bad)) {
-		set_err(err, errlen, "unknown key \"%.*s\" in a version %d state", CTW_STATE_NAME_MAX, bad, (int)v);
+		ctw_set_err(err, errlen, "unknown key \"%.*s\" in a version %d state", CTW_STATE_NAME_MAX, bad, (int)v);
 		return -EBADMSG;
 	}
 	if (json_object_object_get_ex(root, "boot_id", &boot_id)) {
 		if (!json_object_is_type(boot_id, json_type_string) ||
 		    !ctw_state_boot_id_valid(json_object_get_string(boot_id))) {
-			set_err(err, errlen, "\"boot_id\" is not a boot ID (36 characters of lowercase hex and dashes)");
+			ctw_set_err(err, errlen, "\"boot_id\" is not a boot ID (36 characters of lowercase hex and dashes)");
 			return -EBADMSG;
 		}
 		snprintf(s->boot_id, sizeof(s->boot_id), "%s", json_object_get_string(boot_id));
 	}
 	if (!json_object_object_get_ex(root, "originals", &originals) ||
 	    !json_object_is_type(originals, json_type_object)) {
-		set_err(err, errlen, "\"originals\" is missing or not an object");
+		ctw_set_err(err, errlen, "\"originals\" is missing or not an object");
 		return -EBADMSG;
 	}
 	r = parse_originals(s, originals, err, errlen);
 	if (r < 0 || !json_object_object_get_ex(root, "netns", &netns))
 		return r;
 	if (!json_object_is_type(netns, json_type_array)) {
-		set_err(err, errlen, "\"netns\" is not an array");
+		ctw_set_err(err, errlen, "\"netns\" is not an array");
 		return -EBADMSG;
 	}
 	for (size_t i = 0; i < json_object_array_length(netns) && r == 0; i++)
@@ -733,14 +722,14 @@ int ctw_state_parse(struct ctw_state *s, const char *text, size_t len, char *err
 
 	reset(s);
 	if (len > CTW_STATE_FILE_MAX) {
-		set_err(err, errlen, "larger than %d bytes", CTW_STATE_FILE_MAX);
+		ctw_set_err(err, errlen, "larger than %d bytes", CTW_STATE_FILE_MAX);
 		return -EBADMSG;
 	}
 	/* ctwarden writes no escapes and no NUL: without them every string is
 	 * the bytes between two quotes, which find_duplicate_key relies on. */
 	for (size_t i = 0; i < len; i++) {
 		if (text[i] == '\\' || text[i] == '\0') {
-			set_err(err, errlen, "%s at byte %zu (ctwarden never writes one)",
+			ctw_set_err(err, errlen, "%s at byte %zu (ctwarden never writes one)",
 				text[i] ? "a backslash escape" : "a NUL byte", i);
 			return -EBADMSG;
 		}
@@ -753,14 +742,14 @@ int ctw_state_parse(struct ctw_state *s, const char *text, size_t len, char *err
 	jerr = json_tokener_get_error(tok);
 	if (!root || jerr != json_tokener_success) {
 		/* A truncated file (json_tokener_continue) is as bad as junk. */
-		set_err(err, errlen, "not valid JSON (%s at byte %zu)",
+		ctw_set_err(err, errlen, "not valid JSON (%s at byte %zu)",
 			jerr == json_tokener_continue ? "unexpected end" : json_tokener_error_desc(jerr),
 			parse_end(tok));
 		goto out;
 	}
 	for (size_t i = parse_end(tok); i < len; i++) {
 		if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {
-			set_err(err, errlen, "unexpected data after the JSON object at byte %zu", i);
+			ctw_set_err(err, errlen, "unexpected data after the JSON object at byte %zu", i);
 			goto out;
 		}
 	}
@@ -795,12 +784,12 @@ static int set_paths(struct ctw_state *s, const char *state_dir)
 static int check_trusted(const struct stat *st, const char *what, const char *path, char *err, size_t errlen)
 {
 	if (st->st_uid != 0 && st->st_uid != geteuid()) {
-		set_err(err, errlen, "%s: refusing a state %s owned by uid %u, not by root or the current user; "
+		ctw_set_err(err, errlen, "%s: refusing a state %s owned by uid %u, not by root or the current user; "
 			"run chown root %s", path, what, (unsigned)st->st_uid, path);
 		return -EPERM;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		set_err(err, errlen, "%s: refusing a state %s writable by group or others (mode %04o); "
+		ctw_set_err(err, errlen, "%s: refusing a state %s writable by group or others (mode %04o); "
 			"run chmod go-w %s", path, what, (unsigned)(st->st_mode & 07777), path);
 		return -EPERM;
 	}
@@ -819,7 +808,7 @@ int ctw_state_load(struct ctw_state *s, const char *state_dir, char *err, size_t
 	s->mtime = 0;
 	r = set_paths(s, state_dir);
 	if (r < 0) {
-		set_err(err, errlen, "%s/%s: path too long", state_dir, CTW_STATE_FILE_NAME);
+		ctw_set_err(err, errlen, "%s/%s: path too long", state_dir, CTW_STATE_FILE_NAME);
 		return r;
 	}
 	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -827,12 +816,12 @@ int ctw_state_load(struct ctw_state *s, const char *state_dir, char *err, size_t
 		return 0;
 	if (dfd < 0) {
 		r = -errno;
-		set_err(err, errlen, "%s: %s", s->dir, strerror(-r));
+		ctw_set_err(err, errlen, "%s: %s", s->dir, strerror(-r));
 		return r;
 	}
 	if (fstat(dfd, &st) < 0) {
 		r = -errno;
-		set_err(err, errlen, "%s: %s", s->dir, strerror(-r));
+		ctw_set_err(err, errlen, "%s: %s", s->dir, strerror(-r));
 		close(dfd);
 		return r;
 	}
@@ -847,11 +836,11 @@ int ctw_state_load(struct ctw_state *s, const char *state_dir, char *err, size_t
 	if (fd == -ENOENT)
 		return 0;
 	if (fd == -EINVAL) {
-		set_err(err, errlen, "%s: not a regular file (%s)", s->path, ctw_file_kind(st.st_mode));
+		ctw_set_err(err, errlen, "%s: not a regular file (%s)", s->path, ctw_file_kind(st.st_mode));
 		return fd;
 	}
 	if (fd < 0) {
-		set_err(err, errlen, "%s: %s", s->path, fd == -ELOOP ? "a symlink, refused" : strerror(-fd));
+		ctw_set_err(err, errlen, "%s: %s", s->path, fd == -ELOOP ? "a symlink, refused" : strerror(-fd));
 		return fd;
 	}
 	r = check_trusted(&st, "file", s->path, err, errlen);
@@ -859,7 +848,7 @@ int ctw_state_load(struct ctw_state *s, const char *state_dir, char *err, size_t
 		goto out;
 	if (st.st_size > STATE_FILE_MAX) {
 		r = -EFBIG;
-		set_err(err, errlen, "%s: larger than %d bytes, not a ctwarden state file", s->path, STATE_FILE_MAX);
+		ctw_set_err(err, errlen, "%s: larger than %d bytes, not a ctwarden state file", s->path, STATE_FILE_MAX);
 		goto out;
 	}
 	text = malloc(STATE_FILE_MAX + 1);
@@ -870,17 +859,17 @@ int ctw_state_load(struct ctw_state *s, const char *state_dir, char *err, size_t
 	len = ctw_read_all(fd, text, STATE_FILE_MAX + 1);
 	if (len < 0) {
 		r = (int)len;
-		set_err(err, errlen, "%s: %s", s->path, strerror(-r));
+		ctw_set_err(err, errlen, "%s: %s", s->path, strerror(-r));
 		goto out;
 	}
 	if (len > STATE_FILE_MAX) {
 		r = -EFBIG;
-		set_err(err, errlen, "%s: larger than %d bytes, not a ctwarden state file", s->path, STATE_FILE_MAX);
+		ctw_set_err(err, errlen, "%s: larger than %d bytes, not a ctwarden state file", s->path, STATE_FILE_MAX);
 		goto out;
 	}
 	r = ctw_state_parse(s, text, (size_t)len, why, sizeof(why));
 	if (r < 0)
-		set_err(err, errlen, "%s: %s; fix or remove it (it holds the original knob values)",
+		ctw_set_err(err, errlen, "%s: %s; fix or remove it (it holds the original knob values)",
 			s->path, why);
 	else
 		s->mtime = st.st_mtime;
@@ -900,7 +889,7 @@ int ctw_state_save(const struct ctw_state *s, char *err, size_t errlen)
 
 	text = malloc(STATE_FILE_MAX);
 	if (!text) {
-		set_err(err, errlen, "%s: out of memory", s->path);
+		ctw_set_err(err, errlen, "%s: out of memory", s->path);
 		return -ENOMEM;
 	}
 	len = ctw_state_format(s, text, STATE_FILE_MAX);
@@ -914,7 +903,7 @@ int ctw_state_save(const struct ctw_state *s, char *err, size_t errlen)
 		r = ctw_write_file_atomic(s->dir, CTW_STATE_FILE_NAME, text, (size_t)len, 0600, &step);
 	free(text);
 	if (r < 0)
-		set_err(err, errlen, "%s: %s: %s", s->path, step, strerror(-r));
+		ctw_set_err(err, errlen, "%s: %s: %s", s->path, step, strerror(-r));
 	return r;
 }
 
@@ -928,7 +917,7 @@ int ctw_state_clear(struct ctw_state *s, char *err, size_t errlen)
 		int r = -errno;
 		if (r == -ENOENT)
 			return 0;
-		set_err(err, errlen, "%s: cannot remove: %s", s->path, strerror(-r));
+		ctw_set_err(err, errlen, "%s: cannot remove: %s", s->path, strerror(-r));
 		return r;
 	}
 	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

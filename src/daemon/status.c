@@ -3,23 +3,12 @@
 #include "daemon/status_internal.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #define US_PER_S 1000000ULL
 
-void ctw_status_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Copy with truncation; dst is always terminated, and a UTF-8 character is
  * never cut in two (the JSON reader would refuse the result). */

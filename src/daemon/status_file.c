@@ -139,23 +139,23 @@ int ctw_status_load(const char *path, struct ctw_status *out, char *text, size_t
 	limit = textlen - 1 < CTW_STATUS_FILE_MAX + 1 ? textlen - 1 : CTW_STATUS_FILE_MAX + 1;
 	fd = ctw_open_untrusted(AT_FDCWD, path, 0, &st);  /* a FIFO must not hang "status" */
 	if (fd == -EINVAL) {
-		ctw_status_set_err(err, errlen, "not a regular file (%s)", ctw_file_kind(st.st_mode));
+		ctw_set_err(err, errlen, "not a regular file (%s)", ctw_file_kind(st.st_mode));
 		return fd;
 	}
 	if (fd < 0) {
 		r = fd;
-		ctw_status_set_err(err, errlen, "cannot open: %s", strerror(-r));
+		ctw_set_err(err, errlen, "cannot open: %s", strerror(-r));
 		return r;
 	}
 	n = ctw_read_all(fd, text, limit);
 	close(fd);
 	if (n < 0) {
-		ctw_status_set_err(err, errlen, "cannot read: %s", strerror((int)-n));
+		ctw_set_err(err, errlen, "cannot read: %s", strerror((int)-n));
 		text[0] = '\0';
 		return (int)n;
 	}
 	if ((size_t)n == limit) {
-		ctw_status_set_err(err, errlen, "larger than %zu bytes", limit - 1);
+		ctw_set_err(err, errlen, "larger than %zu bytes", limit - 1);
 		text[0] = '\0';
 		return -EFBIG;
 	}

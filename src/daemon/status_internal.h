@@ -8,7 +8,7 @@
 /* Rates, shares and times beyond this are not real: written as null, refused when read. */
 #define CTW_STATUS_NUMBER_MAX 1e15
 
-void ctw_status_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#include "base/log.h"   /* ctw_set_err */
 /* Copy, cutting only between UTF-8 characters. */
 void ctw_status_copy_str(char *dst, size_t size, const char *src);
 /* A namespace name as the status holds it: valid UTF-8 without control

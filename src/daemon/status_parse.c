@@ -33,7 +33,7 @@ static int get(struct parse *p, struct json_object *o, const char *where, const 
 	/* An integer is a fine double ("5" for 5.0). */
 	if (type == json_type_double && json_object_is_type(*v, json_type_int))
 		return 1;
-	ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is not %s", where, key,
+	ctw_set_err(p->err, p->errlen, "%s\"%s\" is not %s", where, key,
 		type == json_type_int ? "an integer" : type == json_type_double ? "a number" :
 		type == json_type_string ? "a string" : type == json_type_boolean ? "true or false" :
 		type == json_type_array ? "an array" : "an object");
@@ -43,7 +43,7 @@ static int get(struct parse *p, struct json_object *o, const char *where, const 
 static bool need(struct parse *p, int r, const char *where, const char *key)
 {
 	if (r == 0)
-		ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is missing", where, key);
+		ctw_set_err(p->err, p->errlen, "%s\"%s\" is missing", where, key);
 	return r > 0;
 }
 
@@ -56,7 +56,7 @@ static int get_u64(struct parse *p, struct json_object *o, const char *where, co
 	if (r <= 0)
 		return r;
 	if (json_object_get_int64(v) < 0 || json_object_get_uint64(v) == UINT64_MAX) {
-		ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is out of range", where, key);
+		ctw_set_err(p->err, p->errlen, "%s\"%s\" is out of range", where, key);
 		return -1;
 	}
 	*out = json_object_get_uint64(v);
@@ -72,7 +72,7 @@ static int get_double(struct parse *p, struct json_object *o, const char *where,
 		return r;
 	*out = json_object_get_double(v);
 	if (!isfinite(*out) || fabs(*out) > CTW_STATUS_NUMBER_MAX) {
-		ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is out of range", where, key);
+		ctw_set_err(p->err, p->errlen, "%s\"%s\" is out of range", where, key);
 		return -1;
 	}
 	return 1;
@@ -95,7 +95,7 @@ static int get_time(struct parse *p, struct json_object *o, const char *where, c
 	int r = get(p, o, where, key, json_type_string, &v);
 
 	if (r > 0 && !ctw_status_parse_time(json_object_get_string(v), us)) {
-		ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is not an ISO 8601 UTC time", where, key);
+		ctw_set_err(p->err, p->errlen, "%s\"%s\" is not an ISO 8601 UTC time", where, key);
 		return -1;
 	}
 	return r;
@@ -108,7 +108,7 @@ static bool parse_decision(struct parse *p, struct json_object *o, struct ctw_st
 	int r;
 
 	if (!json_object_is_type(o, json_type_object)) {
-		ctw_status_set_err(p->err, p->errlen, "last_decisions: an entry is not an object");
+		ctw_set_err(p->err, p->errlen, "last_decisions: an entry is not an object");
 		return false;
 	}
 	if (!need(p, get_time(p, o, where, "at", &d->at_us), where, "at") ||
@@ -161,7 +161,7 @@ static bool parse_top(struct parse *p, struct json_object *top, const char *key,
 		struct ctw_status_talker *t = &out->t[out->n];
 
 		if (!json_object_is_type(o, json_type_object)) {
-			ctw_status_set_err(p->err, p->errlen, "%san entry is not an object", where);
+			ctw_set_err(p->err, p->errlen, "%san entry is not an object", where);
 			return false;
 		}
 		if (!need(p, get_str(p, o, where, "key", t->key, sizeof(t->key)), where, "key") ||
@@ -200,7 +200,7 @@ static bool parse_name(struct parse *p, struct json_object *root, const char *ke
 			return true;
 		}
 	}
-	ctw_status_set_err(p->err, p->errlen, "\"%s\" is not a known value", key);
+	ctw_set_err(p->err, p->errlen, "\"%s\" is not a known value", key);
 	return false;
 }
 
@@ -223,14 +223,14 @@ static bool parse_header(struct parse *p, struct json_object *root, struct ctw_s
 	if (!need(p, get(p, root, "", "version", json_type_int, &v), "", "version"))
 		return false;
 	if (json_object_get_int64(v) != CTW_STATUS_VERSION) {
-		ctw_status_set_err(p->err, p->errlen, "\"version\" is %lld, this ctwarden reads %d",
+		ctw_set_err(p->err, p->errlen, "\"version\" is %lld, this ctwarden reads %d",
 			(long long)json_object_get_int64(v), CTW_STATUS_VERSION);
 		return false;
 	}
 	if (!need(p, get_u64(p, root, "", "pid", &pid), "", "pid"))
 		return false;
 	if (pid == 0 || pid > INT32_MAX) {
-		ctw_status_set_err(p->err, p->errlen, "\"pid\" is not a process id");
+		ctw_set_err(p->err, p->errlen, "\"pid\" is not a process id");
 		return false;
 	}
 	st->pid = (pid_t)pid;
@@ -242,7 +242,7 @@ static bool parse_header(struct parse *p, struct json_object *root, struct ctw_s
 	    get_str(p, root, "", "config", st->config, sizeof(st->config)) < 0)
 		return false;
 	if (poll_ms > UINT64_MAX / 1000) {
-		ctw_status_set_err(p->err, p->errlen, "\"poll_interval_ms\" is out of range");
+		ctw_set_err(p->err, p->errlen, "\"poll_interval_ms\" is out of range");
 		return false;
 	}
 	st->poll_interval_us = poll_ms * 1000;
@@ -264,7 +264,7 @@ static bool parse_table(struct parse *p, struct json_object *root, struct ctw_st
 	    get_u64(p, root, "", "netns_watched", &watched) < 0)
 		return false;
 	if (watched > UINT32_MAX) {
-		ctw_status_set_err(p->err, p->errlen, "\"netns_watched\" is out of range");
+		ctw_set_err(p->err, p->errlen, "\"netns_watched\" is out of range");
 		return false;
 	}
 	st->netns_watched = (unsigned)watched;
@@ -285,7 +285,7 @@ static bool same_known(struct parse *p, const char *group, int a, int b, int c)
 	if (a < 0 || b < 0 || c < 0)
 		return false;  /* err says which */
 	if ((a > 0) != (b > 0) || (a > 0) != (c > 0)) {
-		ctw_status_set_err(p->err, p->errlen, "%s: not all known or all null", group);
+		ctw_set_err(p->err, p->errlen, "%s: not all known or all null", group);
 		return false;
 	}
 	return true;
@@ -335,11 +335,11 @@ static int get_name(struct parse *p, struct json_object *o, const char *where, c
 		return r;
 	s = json_object_get_string(v);
 	if ((size_t)json_object_get_string_len(v) >= size || strlen(s) >= size) {
-		ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is longer than %zu bytes", where, key, size - 1);
+		ctw_set_err(p->err, p->errlen, "%s\"%s\" is longer than %zu bytes", where, key, size - 1);
 		return -1;
 	}
 	if (strlen(s) != (size_t)json_object_get_string_len(v) || !ctw_status_name_ok(s)) {  /* "\u0000" */
-		ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is not UTF-8 text without control characters",
+		ctw_set_err(p->err, p->errlen, "%s\"%s\" is not UTF-8 text without control characters",
 				   where, key);
 		return -1;
 	}
@@ -356,7 +356,7 @@ static int get_unsigned(struct parse *p, struct json_object *o, const char *wher
 	if (r <= 0)
 		return r;
 	if (v > UINT32_MAX) {
-		ctw_status_set_err(p->err, p->errlen, "%s\"%s\" is out of range", where, key);
+		ctw_set_err(p->err, p->errlen, "%s\"%s\" is out of range", where, key);
 		return -1;
 	}
 	*out = (unsigned)v;
@@ -411,7 +411,7 @@ static bool parse_netns(struct parse *p, struct json_object *o, size_t i, struct
 
 	snprintf(where, sizeof(where), "namespaces.list[%zu]: ", i);
 	if (!json_object_is_type(o, json_type_object)) {
-		ctw_status_set_err(p->err, p->errlen, "%snot an object", where);
+		ctw_set_err(p->err, p->errlen, "%snot an object", where);
 		return false;
 	}
 	if (get_name(p, o, where, "name", n->name, sizeof(n->name)) < 0 ||
@@ -438,7 +438,7 @@ static bool parse_netns_list(struct parse *p, struct json_object *ns, unsigned l
 		return false;
 	len = json_object_array_length(a);
 	if (len != listed) {
-		ctw_status_set_err(p->err, p->errlen, "namespaces: \"list\" has %zu entries, \"listed\" says %u",
+		ctw_set_err(p->err, p->errlen, "namespaces: \"list\" has %zu entries, \"listed\" says %u",
 				   len, listed);
 		return false;
 	}
@@ -448,7 +448,7 @@ static bool parse_netns_list(struct parse *p, struct json_object *ns, unsigned l
 		if (!parse_netns(p, json_object_array_get_idx(a, i), i, n))
 			return false;
 		if (i > 0 && n->count > st->netns[i - 1].count) {
-			ctw_status_set_err(p->err, p->errlen, "namespaces.list[%zu]: fuller than the one before "
+			ctw_set_err(p->err, p->errlen, "namespaces.list[%zu]: fuller than the one before "
 					   "(the list goes fullest first)", i);
 			return false;
 		}
@@ -468,7 +468,7 @@ static bool parse_yielded(struct parse *p, struct json_object *root, struct ctw_
 		return r == 0;
 	n = json_object_array_length(a);
 	if (n > CTW_STATUS_YIELDED_MAX) {
-		ctw_status_set_err(p->err, p->errlen, "\"yielded_knobs\" has %zu entries, at most %d", n,
+		ctw_set_err(p->err, p->errlen, "\"yielded_knobs\" has %zu entries, at most %d", n,
 				   CTW_STATUS_YIELDED_MAX);
 		return false;
 	}
@@ -479,7 +479,7 @@ static bool parse_yielded(struct parse *p, struct json_object *root, struct ctw_
 
 		if (!k || len == 0 || len >= CTW_STATUS_KNOB_MAX || len != (size_t)json_object_get_string_len(v) ||
 		    strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789._") != len) {
-			ctw_status_set_err(p->err, p->errlen, "\"yielded_knobs\"[%zu] is not a sysctl name", i);
+			ctw_set_err(p->err, p->errlen, "\"yielded_knobs\"[%zu] is not a sysctl name", i);
 			return false;
 		}
 		memcpy(st->yielded[i], k, len + 1);
@@ -504,13 +504,13 @@ static bool parse_namespaces(struct parse *p, struct json_object *root, struct c
 		return false;
 	/* One number, written twice: the top-level key is the older one. */
 	if (json_object_object_get_ex(root, "netns_watched", &old) && old && watched != st->netns_watched) {
-		ctw_status_set_err(p->err, p->errlen, "namespaces: \"watched\" is %u, \"netns_watched\" %u",
+		ctw_set_err(p->err, p->errlen, "namespaces: \"watched\" is %u, \"netns_watched\" %u",
 				   watched, st->netns_watched);
 		return false;
 	}
 	st->netns_watched = watched;
 	if (listed > CTW_STATUS_NETNS_MAX || listed > watched) {
-		ctw_status_set_err(p->err, p->errlen, "namespaces: \"listed\" is %u, more than %s (%u)", listed,
+		ctw_set_err(p->err, p->errlen, "namespaces: \"listed\" is %u, more than %s (%u)", listed,
 				   listed > CTW_STATUS_NETNS_MAX ? "a status lists" : "\"watched\"",
 				   listed > CTW_STATUS_NETNS_MAX ? CTW_STATUS_NETNS_MAX : watched);
 		return false;
@@ -543,7 +543,7 @@ static int parse_object(struct parse *p, const char *text, size_t len, struct js
 
 	*root = NULL;
 	if (len > CTW_STATUS_FILE_MAX) {
-		ctw_status_set_err(p->err, p->errlen, "larger than %d bytes", CTW_STATUS_FILE_MAX);
+		ctw_set_err(p->err, p->errlen, "larger than %d bytes", CTW_STATUS_FILE_MAX);
 		return -EBADMSG;
 	}
 	tok = json_tokener_new();
@@ -564,9 +564,9 @@ static int parse_object(struct parse *p, const char *text, size_t len, struct js
 	}
 	json_tokener_free(tok);
 	if (why) {
-		ctw_status_set_err(p->err, p->errlen, "not valid JSON (%s at byte %zu)", why, at);
+		ctw_set_err(p->err, p->errlen, "not valid JSON (%s at byte %zu)", why, at);
 	} else if (!json_object_is_type(*root, json_type_object)) {
-		ctw_status_set_err(p->err, p->errlen, "not a JSON object");
+		ctw_set_err(p->err, p->errlen, "not a JSON object");
 		why = "";
 	}
 	if (why) {

@@ -28,6 +28,16 @@ struct ctw_port_sample {
 	uint64_t top_count;      /* entries with that proto/port in the sample */
 };
 
+/* The kernel log's clock, read once at gather time, so that judging and
+ * reporting read no clock: a record stamped usec after boot happened at
+ * boot_wall_us + usec (stamps past uptime_us, from skew or bogus input, mean
+ * "now"). CLOCK_BOOTTIME, as kmsg_read.c's ctw_kmsg_usec_to_wall explains. */
+struct ctw_kmsg_clock {
+	bool known;
+	int64_t boot_wall_us;     /* CLOCK_REALTIME - CLOCK_BOOTTIME, microseconds */
+	uint64_t uptime_us;       /* CLOCK_BOOTTIME */
+};
+
 struct ctw_host {
 	bool loaded;              /* nf_conntrack present */
 	bool global_writable;     /* initial netns: max/buckets writable here */
@@ -39,10 +49,11 @@ struct ctw_host {
 	struct ctw_stats stats;
 
 	bool have_memory;
-	struct ctw_memory memory;
+	struct ctw_memory memory;  /* facts; bytes_* by ctw_host_memory_compute (policy/budget.h) */
 
 	bool have_kmsg;
 	struct ctw_table_full table_full;
+	struct ctw_kmsg_clock kmsg_clock;
 
 	bool have_timeout[CTW_TO__COUNT];
 	uint64_t timeout[CTW_TO__COUNT];

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "kernel/ct_sample.h"
 #include "kernel/knobs.h"
@@ -79,9 +80,20 @@ static void gather_memory(struct ctw_host *h, const struct ctw_knobs *k)
 	if (note[0])
 		ctw_host_note(h, "%s", note);
 	h->have_memory = r == 0;
-	if (h->have_memory)
-		ctw_memory_compute(&h->memory, h->have_count ? h->count : 0,
-				   h->have_max ? h->max : 0, h->have_buckets ? h->buckets : 0);
+}
+
+static void gather_kmsg_clock(struct ctw_kmsg_clock *clk)
+{
+	struct timespec real, boot;
+	int64_t real_us, boot_us;
+
+	if (clock_gettime(CLOCK_REALTIME, &real) < 0 || clock_gettime(CLOCK_BOOTTIME, &boot) < 0)
+		return;
+	real_us = (int64_t)real.tv_sec * 1000000 + real.tv_nsec / 1000;
+	boot_us = (int64_t)boot.tv_sec * 1000000 + boot.tv_nsec / 1000;
+	clk->boot_wall_us = real_us - boot_us;
+	clk->uptime_us = (uint64_t)boot_us;
+	clk->known = true;
 }
 
 /* On the live kernel, one syslog(2) call returns the whole buffer (about 5x
@@ -95,6 +107,8 @@ static void gather_kmsg(struct ctw_host *h, const struct ctw_knobs *k, bool live
 		r = ctw_kmsg_read_retained(k, &h->table_full);
 
 	h->have_kmsg = r == 0;
+	if (h->have_kmsg)
+		gather_kmsg_clock(&h->kmsg_clock);
 	if (r == -EPERM || r == -EACCES)
 		ctw_host_note(h, "dev/kmsg: %s (kernel.dmesg_restrict=1 needs CAP_SYSLOG): "
 			      "table-full messages not checked", strerror(-r));

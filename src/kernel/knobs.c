@@ -13,45 +13,16 @@
 #define NF_DIR "proc/sys/net/netfilter/"
 #define HASHSIZE_PATH "sys/module/nf_conntrack/parameters/hashsize"
 
-struct knob_desc {
-	const char *path;     /* relative to the root */
-	const char *sysctl;
-	enum ctw_knob_scope scope;
+#define KNOB_PATH(id, leaf, scope) [id] = NF_DIR leaf,
+
+/* Paths relative to the root, from the one list in base/knob_names.h. */
+static const char *const knob_paths[CTW_KNOB__COUNT] = {
+	CTW_KNOB_LEAVES(KNOB_PATH)
 };
 
-#define TIMEOUT_KNOB(t, name) \
-	[CTW_KNOB_TIMEOUT(t)] = { NF_DIR "nf_conntrack_" name, "net.netfilter.nf_conntrack_" name, CTW_SCOPE_NETNS }
-
-/* The timeout names repeat timeouts.c's table because paths must be constant
- * strings; test_knobs checks that both tables agree. */
-static const struct knob_desc knob_table[CTW_KNOB__COUNT] = {
-	[CTW_KNOB_MAX] = { NF_DIR "nf_conntrack_max", "net.netfilter.nf_conntrack_max", CTW_SCOPE_GLOBAL },
-	[CTW_KNOB_BUCKETS] = { NF_DIR "nf_conntrack_buckets", "net.netfilter.nf_conntrack_buckets", CTW_SCOPE_GLOBAL },
-	[CTW_KNOB_COUNT] = { NF_DIR "nf_conntrack_count", "net.netfilter.nf_conntrack_count", CTW_SCOPE_NETNS },
-	[CTW_KNOB_EXPECT_MAX] = { NF_DIR "nf_conntrack_expect_max", "net.netfilter.nf_conntrack_expect_max",
-				  CTW_SCOPE_GLOBAL },
-	TIMEOUT_KNOB(CTW_TO_TCP_ESTABLISHED, "tcp_timeout_established"),
-	TIMEOUT_KNOB(CTW_TO_TCP_SYN_SENT, "tcp_timeout_syn_sent"),
-	TIMEOUT_KNOB(CTW_TO_TCP_SYN_RECV, "tcp_timeout_syn_recv"),
-	TIMEOUT_KNOB(CTW_TO_TCP_FIN_WAIT, "tcp_timeout_fin_wait"),
-	TIMEOUT_KNOB(CTW_TO_TCP_CLOSE_WAIT, "tcp_timeout_close_wait"),
-	TIMEOUT_KNOB(CTW_TO_TCP_LAST_ACK, "tcp_timeout_last_ack"),
-	TIMEOUT_KNOB(CTW_TO_TCP_TIME_WAIT, "tcp_timeout_time_wait"),
-	TIMEOUT_KNOB(CTW_TO_TCP_CLOSE, "tcp_timeout_close"),
-	TIMEOUT_KNOB(CTW_TO_TCP_MAX_RETRANS, "tcp_timeout_max_retrans"),
-	TIMEOUT_KNOB(CTW_TO_TCP_UNACKNOWLEDGED, "tcp_timeout_unacknowledged"),
-	TIMEOUT_KNOB(CTW_TO_UDP, "udp_timeout"),
-	TIMEOUT_KNOB(CTW_TO_UDP_STREAM, "udp_timeout_stream"),
-	TIMEOUT_KNOB(CTW_TO_ICMP, "icmp_timeout"),
-	TIMEOUT_KNOB(CTW_TO_ICMPV6, "icmpv6_timeout"),
-	TIMEOUT_KNOB(CTW_TO_GENERIC, "generic_timeout"),
-};
-
-static const struct knob_desc *knob_desc(enum ctw_knob id)
+static const char *knob_path(enum ctw_knob id)
 {
-	if ((unsigned)id >= CTW_KNOB__COUNT || !knob_table[id].path)
-		return NULL;
-	return &knob_table[id];
+	return (unsigned)id < CTW_KNOB__COUNT ? knob_paths[id] : NULL;
 }
 
 /* openat() ignores the dirfd for absolute paths: keep every path under the root. */
@@ -81,7 +52,7 @@ int ctw_knobs_open(struct ctw_knobs *k, const char *root)
 
 	/* Kernels before the writable nf_conntrack_buckets sysctl only have the
 	 * module parameter; both resize the same hash. */
-	if (fstatat(fd, knob_table[CTW_KNOB_BUCKETS].path, &st, 0) < 0 && errno == ENOENT &&
+	if (fstatat(fd, knob_paths[CTW_KNOB_BUCKETS], &st, 0) < 0 && errno == ENOENT &&
 	    fstatat(fd, HASHSIZE_PATH, &st, 0) == 0)
 		k->buckets_via_hashsize = true;
 	return 0;
@@ -94,43 +65,29 @@ void ctw_knobs_close(struct ctw_knobs *k)
 	k->root_fd = -1;
 }
 
-const char *ctw_knob_sysctl_name(enum ctw_knob id)
-{
-	const struct knob_desc *d = knob_desc(id);
-
-	return d ? d->sysctl : "";
-}
-
 const char *ctw_knob_path(const struct ctw_knobs *k, enum ctw_knob id)
 {
-	const struct knob_desc *d = knob_desc(id);
+	const char *path = knob_path(id);
 
-	if (!d)
+	if (!path)
 		return "";
 	if (id == CTW_KNOB_BUCKETS && k && k->buckets_via_hashsize)
 		return HASHSIZE_PATH;
-	return d->path;
-}
-
-enum ctw_knob_scope ctw_knob_scope(enum ctw_knob id)
-{
-	const struct knob_desc *d = knob_desc(id);
-
-	return d ? d->scope : CTW_SCOPE_NETNS;
+	return path;
 }
 
 bool ctw_knobs_conntrack_loaded(const struct ctw_knobs *k)
 {
 	struct stat st;
 
-	return fstatat(k->root_fd, knob_table[CTW_KNOB_MAX].path, &st, 0) == 0;
+	return fstatat(k->root_fd, knob_paths[CTW_KNOB_MAX], &st, 0) == 0;
 }
 
 bool ctw_knobs_global_writable(const struct ctw_knobs *k)
 {
 	struct stat st;
 
-	if (fstatat(k->root_fd, knob_table[CTW_KNOB_MAX].path, &st, 0) < 0)
+	if (fstatat(k->root_fd, knob_paths[CTW_KNOB_MAX], &st, 0) < 0)
 		return false;
 	return (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) != 0;
 }
@@ -201,7 +158,7 @@ int ctw_knob_read(const struct ctw_knobs *k, enum ctw_knob id, uint64_t *out)
 	char buf[32];
 	ssize_t n;
 
-	if (!knob_desc(id))
+	if (!knob_path(id))
 		return -EINVAL;
 	n = ctw_root_read_file(k, ctw_knob_path(k, id), buf, sizeof(buf));
 	if (n == -EFBIG)
@@ -218,7 +175,7 @@ int ctw_knob_write(const struct ctw_knobs *k, enum ctw_knob id, uint64_t value, 
 	ssize_t n;
 	int fd, len, r;
 
-	if (!knob_desc(id) || id == CTW_KNOB_COUNT)
+	if (!knob_path(id) || id == CTW_KNOB_COUNT)
 		return -EINVAL;
 	len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", value);
 	if (len < 0 || (size_t)len >= sizeof(buf))

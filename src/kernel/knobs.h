@@ -8,23 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/knob_names.h"  /* enum ctw_knob, sysctl names, scope */
 #include "base/timeouts.h"
-
-enum ctw_knob {
-	CTW_KNOB_MAX,
-	CTW_KNOB_BUCKETS,      /* nf_conntrack_buckets, or the hashsize module parameter */
-	CTW_KNOB_COUNT,        /* read-only */
-	CTW_KNOB_EXPECT_MAX,
-	CTW_KNOB_TIMEOUT_FIRST,
-	CTW_KNOB__COUNT = CTW_KNOB_TIMEOUT_FIRST + CTW_TO__COUNT
-};
-
-#define CTW_KNOB_TIMEOUT(t) ((enum ctw_knob)(CTW_KNOB_TIMEOUT_FIRST + (t)))
-
-enum ctw_knob_scope {
-	CTW_SCOPE_GLOBAL,  /* one value for the host, writable only in the initial netns */
-	CTW_SCOPE_NETNS,   /* each network namespace has its own */
-};
 
 struct ctw_knobs {
 	int root_fd;              /* O_PATH|O_DIRECTORY fd of the root */
@@ -36,11 +21,8 @@ struct ctw_knobs {
 int ctw_knobs_open(struct ctw_knobs *k, const char *root);
 void ctw_knobs_close(struct ctw_knobs *k);
 
-/* "net.netfilter.nf_conntrack_max" (for sysctl -w / sysctl.d). */
-const char *ctw_knob_sysctl_name(enum ctw_knob id);
 /* Path relative to the root in use ("proc/sys/net/netfilter/nf_conntrack_max"). */
 const char *ctw_knob_path(const struct ctw_knobs *k, enum ctw_knob id);
-enum ctw_knob_scope ctw_knob_scope(enum ctw_knob id);
 
 /* Is nf_conntrack loaded (its sysctl directory exists)? */
 bool ctw_knobs_conntrack_loaded(const struct ctw_knobs *k);

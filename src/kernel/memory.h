@@ -1,4 +1,6 @@
-/* Memory the conntrack table costs: slab object size x entries + 8 bytes per bucket. */
+/* Memory the conntrack table costs: slab object size x entries + 8 bytes per
+ * bucket. The facts (object size, RAM) are read here; the arithmetic on them
+ * is policy/budget.h (ctw_memory_compute fills the derived fields). */
 #ifndef CTW_MEMORY_H
 #define CTW_MEMORY_H
 
@@ -25,10 +27,6 @@ struct ctw_memory {
 /* Pure parsers (fuzzed): -ENOENT when the row is missing, -EINVAL when malformed. */
 int ctw_slabinfo_object_size(const char *buf, size_t len, uint64_t *objsize);
 int ctw_meminfo_total_bytes(const char *buf, size_t len, uint64_t *bytes);
-
-uint64_t ctw_table_bytes(uint64_t objsize, uint64_t entries, uint64_t buckets);
-/* Fill bytes_now, bytes_at_max, percent_of_ram_at_max from object_size and memtotal_bytes. */
-void ctw_memory_compute(struct ctw_memory *m, uint64_t count, uint64_t max, uint64_t buckets);
 
 /* Read slabinfo and meminfo under the root. note says what was estimated or unreadable. */
 int ctw_memory_read(const struct ctw_knobs *k, struct ctw_memory *m, char *note, size_t notelen);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct ctw_host;
+struct ctw_kmsg_clock;
 struct ctw_config;
 
 /* Values are the monitoring-plugin exit codes. INFO findings do not raise the status. */
@@ -42,9 +43,9 @@ int ctw_severity_rank(enum ctw_severity s);
 /* "512 B", "64.0 KiB", "1.5 MiB", "23.4 GiB". */
 void ctw_format_bytes(uint64_t bytes, char *buf, size_t len);
 
-/* Wall-clock time of a kernel-log timestamp (usec since boot): "2024-05-01
- * 10:00:00 UTC", or ISO 8601 "2024-05-01T10:00:00Z" when iso. false (and "")
- * when the time is unknown. */
-bool ctw_format_kmsg_time(uint64_t usec, bool iso, char *buf, size_t len);
+/* Wall-clock time of a kernel-log timestamp (usec since boot) by the clock
+ * the host snapshot read: "2024-05-01 10:00:00 UTC", or ISO 8601
+ * "2024-05-01T10:00:00Z" when iso. false (and "") when the time is unknown. */
+bool ctw_format_kmsg_time(const struct ctw_kmsg_clock *clk, uint64_t usec, bool iso, char *buf, size_t len);
 
 #endif

@@ -201,6 +201,11 @@ assert_eq "host-6.18: max" 262144 "$(json_get "$JSON" .max)"
 assert_eq "host-6.18: usage_percent is count/max" true \
 	"$(json_get "$JSON" '(.usage_percent - 0.4707) | fabs <= 0.05')"
 assert_contains "host-6.18: text shows the count" "$TEXT" 1234
+# The table's memory, from the tree's facts: 256-byte entries, 262144 buckets of 8 B.
+assert_eq "host-6.18: memory now is count x entry + buckets x 8" $((1234 * 256 + 262144 * 8)) \
+	"$(json_get "$JSON" .memory.bytes_now)"
+assert_eq "host-6.18: memory at max is max x entry + buckets x 8" $((262144 * 256 + 262144 * 8)) \
+	"$(json_get "$JSON" .memory.bytes_at_max)"
 
 ceiling=4194304
 roomy=$(write_conf ceiling-high.conf 0600 <<EOF

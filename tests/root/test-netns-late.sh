@@ -23,26 +23,10 @@ knob_save nf_conntrack_max
 knob_save nf_conntrack_buckets
 knob_set nf_conntrack_max "$START_MAX"
 
-conf=$CTW_TMP/late.conf
-cat >"$conf" <<CONF
-[daemon]
-mode = enforce
-state_dir = $CTW_TMP/state
-runtime_dir = $CTW_TMP/run
+conf=$(ctw_conf late "mode = enforce
 [limits]
-max_ceiling = 262144
-CONF
-chmod 0600 "$conf"
-
-"$CTWARDEN" run -c "$conf" >"$CTW_TMP/daemon.log" 2>&1 &
-DAEMON_PID=$!
-ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
-for _ in $(seq 100); do
-	[ -s "$CTW_TMP/run/status.json" ] && break
-	kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$CTW_TMP/daemon.log"; fail "ctwarden run exited early"; }
-	sleep 0.1
-done
-[ -s "$CTW_TMP/run/status.json" ] || fail "no status.json from the daemon"
+max_ceiling = 262144")
+ctw_daemon_start "$conf"
 
 drops_in() { # drops_in CMD-PREFIX...: the drop counter of that netns
 	"$@" conntrack -S 2>/dev/null |

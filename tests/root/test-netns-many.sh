@@ -30,29 +30,13 @@ for i in $(seq "$MANY"); do
 done
 expected=$(( $(ip netns list | wc -l) + 1 ))   # every named one, and ours
 
-write_conf() {
-	cat >"$CTW_TMP/$1.conf" <<CONF
-[daemon]
-mode = enforce
-state_dir = $CTW_TMP/state-$1
-runtime_dir = $CTW_TMP/run-$1
+daemon_start() { # daemon_start NAME ULIMIT-ARGS: the daemon with that descriptor limit
+	local conf
+	conf=$(ctw_conf "$1" "mode = enforce
 [limits]
-max_ceiling = 262144
-CONF
-	chmod 0600 "$CTW_TMP/$1.conf"
-}
-
-daemon_start() { # daemon_start NAME ULIMIT-ARGS
-	write_conf "$1"
-	bash -c "ulimit $2 && exec '$CTWARDEN' run -c '$CTW_TMP/$1.conf'" >"$CTW_TMP/$1.log" 2>&1 &
-	DAEMON_PID=$!
-	ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
-	for _ in $(seq 200); do
-		[ -s "$CTW_TMP/run-$1/status.json" ] && break
-		kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$CTW_TMP/$1.log"; fail "ctwarden run exited early"; }
-		sleep 0.1
-	done
-	[ -s "$CTW_TMP/run-$1/status.json" ] || fail "no status.json from the daemon"
+max_ceiling = 262144")
+	# shellcheck disable=SC2016 # $@ is the inner shell's
+	DAEMON_LOG=$CTW_TMP/$1.log ctw_daemon_start "$conf" bash -c "ulimit $2"' && exec "$@"' ulimit-shell
 }
 
 # The exit code is the daemon's level (1 when a namespace is unwatchable): an answer, not a failure.

@@ -31,35 +31,27 @@ netns_create_second() {
 netns_create_second
 for ns in "$A" "$B"; do ip netns exec "$ns" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120; done
 
-conf=$CTW_TMP/two.conf
-cat >"$conf" <<CONF
-[daemon]
-mode = enforce
-state_dir = $CTW_TMP/state
-runtime_dir = $CTW_TMP/run
+conf=$(ctw_conf two "mode = enforce
 [limits]
-max_ceiling = 262144
-CONF
-chmod 0600 "$conf"
-"$CTWARDEN" run -c "$conf" >"$CTW_TMP/daemon.log" 2>&1 &
-DAEMON_PID=$!
-ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
-for _ in $(seq 100); do
-	[ -s "$CTW_TMP/run/status.json" ] && break
-	sleep 0.1
-done
+max_ceiling = 262144")
+ctw_daemon_start "$conf"
 sleep 0.5
 
-drops() { ip netns exec "$1" conntrack -S | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "drop") s += kv[2] } } END { print s + 0 }'; }
-a0=$(drops "$A") b0=$(drops "$B")
+a0=$(ns_stat_sum "$A" drop) b0=$(ns_stat_sum "$B" drop)
 ip netns exec "$A" "$CTW_FLOOD" -q -n 24000 -r 12000 -d 127.81.0.1 >/dev/null &
 fa=$!
 ip netns exec "$B" "$CTW_FLOOD" -q -n 8000 -r 4000 -d 127.82.0.1 >/dev/null &
 fb=$!
 wait $fa $fb
-sleep 1.5   # status is rewritten within 500 ms of a change
-da=$(( $(drops "$A") - a0 )) db=$(( $(drops "$B") - b0 ))
-st=$({ "$CTWARDEN" status --json -c "$conf" || true; })
+da=$(( $(ns_stat_sum "$A" drop) - a0 )) db=$(( $(ns_stat_sum "$B" drop) - b0 ))
+# The last flows reach the status within a poll or two (it is rewritten at
+# most every 500 ms while the numbers move): wait for the kernel's count.
+want=$(ip netns exec "$A" conntrack -C)
+for _ in $(seq 50); do
+	st=$({ "$CTWARDEN" status --json -c "$conf" || true; })
+	[ "$(json_get "$st" '.namespaces.list[0].entries')" = "$want" ] && break
+	sleep 0.1
+done
 echo "$st" | jq -c '{fullest_netns, top_dst: .top.destinations[0].key, namespaces: [.namespaces.list[] | {name, entries}]}'
 echo "drops: $da in $A, $db in $B; max now $(knob_get nf_conntrack_max)"
 assert_eq "nothing dropped in the first namespace" 0 "$da"
@@ -69,6 +61,6 @@ assert_eq "with its inode" "$A_INODE" "$(json_get "$st" .fullest_netns.inode)"
 top=$(json_get "$st" '.top.destinations[0].key')
 assert_contains "its own top destination (127.81.x, not the other's 127.82.x)" "$top" "127.81."
 assert_eq "the namespace list has the fuller one first" "$A" "$(json_get "$st" '.namespaces.list[0].name')"
-assert_eq "with the kernel's count" "$(ip netns exec "$A" conntrack -C)" "$(json_get "$st" '.namespaces.list[0].entries')"
+assert_eq "with the kernel's count" "$want" "$(json_get "$st" '.namespaces.list[0].entries')"
 assert_contains "the other one is listed too" "$(echo "$st" | jq -r '.namespaces.list[].name')" "$B"
 finish

@@ -25,28 +25,14 @@ netns_create
 in_ns sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3
 knob_set nf_conntrack_max "$START_MAX"
 
-conf=$CTW_TMP/ctwarden.conf
-cat >"$conf" <<CONF
-[daemon]
-poll_interval = 100ms
-state_dir = $CTW_TMP/state
-runtime_dir = $CTW_TMP/run
+conf=$(ctw_conf outside "poll_interval = 100ms
 [thresholds]
 low_water_hold = 1s
 [limits]
 allow_lower_max = yes
 resize_cooldown = 1s
-max_ceiling = 131072
-CONF
-chmod 0600 "$conf"
-
-"$CTWARDEN" run -c "$conf" >"$CTW_TMP/daemon.log" 2>&1 &
-DAEMON_PID=$!
-ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
-for _ in $(seq 100); do
-	[ -s "$CTW_TMP/run/status.json" ] && break
-	sleep 0.1
-done
+max_ceiling = 131072")
+ctw_daemon_start "$conf"
 sleep 0.5
 
 # A flood: the daemon raises max.

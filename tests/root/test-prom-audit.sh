@@ -18,13 +18,6 @@ need_root
 need_cmd ip nft conntrack flock promtool
 command -v prometheus-node-exporter >/dev/null 2>&1 ||
 	skip "needs prometheus-node-exporter (Debian package prometheus-node-exporter)"
-if command -v wget >/dev/null 2>&1; then
-	fetch() { wget -q -T 5 -O - "$1"; }
-elif command -v curl >/dev/null 2>&1; then
-	fetch() { curl -sf -m 5 "$1"; }
-else
-	skip "needs wget or curl to scrape node_exporter"
-fi
 need_ctwarden
 need_flood
 need_conntrack_kernel
@@ -48,11 +41,6 @@ in_ns sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
 in_ns "$CTW_FLOOD" -q -n "$FLOWS" -d 127.2.0.1 >/dev/null
 assert_eq "conntrack -C counts the flows" "$FLOWS" "$(ns_conntrack_count)"
 
-# prom_get TEXT SERIES: the value of the sample whose name{labels} is SERIES.
-prom_get()
-{
-	awk -v k="$2 " 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' <<<"$1"
-}
 
 ns="netns=\"$NS\",netns_inode=\"$NS_INODE\""
 
@@ -109,27 +97,11 @@ run in_ns "$CTWARDEN" -c "$conf" audit --format=prometheus -o "$textdir/ctwarden
 assert_eq "-o prints nothing" "" "$OUT"
 assert_eq "-o leaves only the file" ctwarden.prom "$(ls -A "$textdir")"
 
-# A free loopback port: node_exporter exits at once when the port is taken.
-exporter_pid=
-for _ in 1 2 3 4 5 6 7 8; do
-	port=$((20000 + RANDOM % 40000))
-	prometheus-node-exporter --collector.disable-defaults --collector.textfile \
-		--collector.textfile.directory="$textdir" --web.disable-exporter-metrics \
-		--web.listen-address="127.0.0.1:$port" >"$CTW_TMP/exporter.log" 2>&1 &
-	exporter_pid=$!
-	ctw_on_exit "kill $exporter_pid 2>/dev/null; wait $exporter_pid 2>/dev/null || :"
-	for _ in $(seq 50); do
-		fetch "http://127.0.0.1:$port/metrics" >/dev/null 2>&1 && break 2
-		kill -0 "$exporter_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill "$exporter_pid" 2>/dev/null || :
-	exporter_pid=
-done
-[ -n "$exporter_pid" ] || fail "node_exporter did not serve on loopback: $(tail -5 "$CTW_TMP/exporter.log")"
-echo "node_exporter pid $exporter_pid on 127.0.0.1:$port"
+ctw_node_exporter "$textdir"
+port=$EXPORTER_PORT
+echo "node_exporter on 127.0.0.1:$port"
 
-SCRAPE=$(fetch "http://127.0.0.1:$port/metrics")
+SCRAPE=$(ctw_fetch "http://127.0.0.1:$port/metrics")
 assert_eq "node_exporter read the file without error" 0 "$(prom_get "$SCRAPE" node_textfile_scrape_error)"
 assert_eq "scrape: ctwarden_up" 1 "$(prom_get "$SCRAPE" ctwarden_up)"
 assert_eq "scrape: the netns's entries" "$FLOWS" "$(prom_get "$SCRAPE" "ctwarden_conntrack_entries{$ns}")"
@@ -170,7 +142,7 @@ assert_eq "scrape: only metrics.txt's names, types and labels" "" "$bad"
 # More flows: the next audit's file shows the table rising.
 in_ns "$CTW_FLOOD" -q -n "$MORE" -d 127.3.0.1 >/dev/null
 in_ns "$CTWARDEN" -c "$conf" audit --format=prometheus -o "$textdir/ctwarden.prom" >/dev/null || :
-SCRAPE=$(fetch "http://127.0.0.1:$port/metrics")
+SCRAPE=$(ctw_fetch "http://127.0.0.1:$port/metrics")
 assert_eq "scrape after more flows: entries rose" $((FLOWS + MORE)) \
 	"$(prom_get "$SCRAPE" "ctwarden_conntrack_entries{$ns}")"
 assert_eq "scrape after more flows: still no textfile error" 0 "$(prom_get "$SCRAPE" node_textfile_scrape_error)"

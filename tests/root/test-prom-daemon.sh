@@ -13,13 +13,6 @@ need_root
 need_cmd ip nft conntrack flock promtool jq
 command -v prometheus-node-exporter >/dev/null 2>&1 ||
 	skip "needs prometheus-node-exporter (Debian package prometheus-node-exporter)"
-if command -v wget >/dev/null 2>&1; then
-	fetch() { wget -q -T 5 -O - "$1"; }
-elif command -v curl >/dev/null 2>&1; then
-	fetch() { curl -sf -m 5 "$1"; }
-else
-	skip "needs wget or curl to scrape node_exporter"
-fi
 need_ctwarden
 need_flood
 need_conntrack_kernel
@@ -36,25 +29,12 @@ in_ns sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120
 
 textdir=$CTW_TMP/textfile
 mkdir "$textdir"
-conf=$CTW_TMP/ctwarden.conf
-cat >"$conf" <<CONF
-[daemon]
-poll_interval = 100ms
-state_dir = $CTW_TMP/state
-runtime_dir = $CTW_TMP/run
+conf=$(ctw_conf prom "poll_interval = 100ms
 [limits]
 max_ceiling = 262144
 [metrics]
-textfile = $textdir/ctwarden.prom
-CONF
-chmod 0600 "$conf"
-"$CTWARDEN" run -c "$conf" >"$CTW_TMP/daemon.log" 2>&1 &
-DAEMON_PID=$!
-ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
-for _ in $(seq 100); do
-	[ -s "$textdir/ctwarden.prom" ] && break
-	sleep 0.1
-done
+textfile = $textdir/ctwarden.prom")
+ctw_daemon_start "$conf"
 [ -s "$textdir/ctwarden.prom" ] || { cat "$CTW_TMP/daemon.log"; fail "the daemon wrote no metrics file"; }
 
 run promtool check metrics <"$textdir/ctwarden.prom"
@@ -62,29 +42,12 @@ echo "$OUT$ERR"
 assert_eq "the daemon's file passes promtool check metrics" 0 "$RC"
 assert_eq "only the metrics file is in the directory (temp files are renamed)" ctwarden.prom "$(ls -A "$textdir")"
 
-exporter_pid=
-for _ in 1 2 3 4 5 6 7 8; do
-	port=$((20000 + RANDOM % 40000))
-	prometheus-node-exporter --collector.disable-defaults --collector.textfile \
-		--collector.textfile.directory="$textdir" --web.disable-exporter-metrics \
-		--web.listen-address="127.0.0.1:$port" >"$CTW_TMP/exporter.log" 2>&1 &
-	exporter_pid=$!
-	ctw_on_exit "kill $exporter_pid 2>/dev/null; wait $exporter_pid 2>/dev/null || :"
-	for _ in $(seq 50); do
-		fetch "http://127.0.0.1:$port/metrics" >/dev/null 2>&1 && break 2
-		kill -0 "$exporter_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill "$exporter_pid" 2>/dev/null || :
-	exporter_pid=
-done
-[ -n "$exporter_pid" ] || fail "node_exporter did not serve on loopback: $(tail -5 "$CTW_TMP/exporter.log")"
-
-prom_get() { awk -v k="$2 " 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' <<<"$1"; }
+ctw_node_exporter "$textdir"
+port=$EXPORTER_PORT
 ns="netns=\"$NS\",netns_inode=\"$NS_INODE\""
 raised='ctwarden_decisions_total{kind="max_raised"}'
 
-before=$(fetch "http://127.0.0.1:$port/metrics")
+before=$(ctw_fetch "http://127.0.0.1:$port/metrics")
 assert_eq "node_exporter read the file without error" 0 "$(prom_get "$before" node_textfile_scrape_error)"
 assert_eq "before the flood: no raise counted" 0 "$(prom_get "$before" "$raised")"
 assert_eq "before the flood: the namespace is empty" 0 "$(prom_get "$before" "ctwarden_conntrack_entries{$ns}")"
@@ -92,17 +55,17 @@ assert_eq "before the flood: the namespace is empty" 0 "$(prom_get "$before" "ct
 in_ns "$CTW_FLOOD" -q -n 30000 -r 10000 -d 127.91.0.1 >/dev/null &
 flood=$!
 sleep 1.5
-during=$(fetch "http://127.0.0.1:$port/metrics")
+during=$(ctw_fetch "http://127.0.0.1:$port/metrics")
 wait $flood
 sleep 1
-after=$(fetch "http://127.0.0.1:$port/metrics")
+after=$(ctw_fetch "http://127.0.0.1:$port/metrics")
 e1=$(prom_get "$during" "ctwarden_conntrack_entries{$ns}") e2=$(prom_get "$after" "ctwarden_conntrack_entries{$ns}")
 echo "entries during/after: $e1/$e2; raises during/after: $(prom_get "$during" "$raised")/$(prom_get "$after" "$raised")"
 assert_gt "during the flood the namespace's entries show" 1000 "$e1"
 assert_gt "after it they rose further" "$e1" "$e2"
 assert_gt "max_raised was counted" 0 "$(prom_get "$after" "$raised")"
 assert_eq "the limit shows the raised max" "$(knob_get nf_conntrack_max)" "$(prom_get "$after" "ctwarden_conntrack_limit{$ns}")"
-assert_eq "the namespaces watched are counted" "$(jq .netns_watched "$CTW_TMP/run/status.json")" \
+assert_eq "the namespaces watched are counted" "$(jq .netns_watched "$CTW_TMP/run-prom/status.json")" \
 	"$(prom_get "$after" ctwarden_netns_watched)"
 assert_eq "no textfile error after the rewrites" 0 "$(prom_get "$after" node_textfile_scrape_error)"
 

@@ -19,6 +19,7 @@
 #include "kernel/knobs.h"
 #include "policy/bounds.h"
 #include "kernel/memory.h"
+#include "policy/budget.h"
 #include "kernel/stats.h"
 #include "base/timeouts.h"
 
@@ -89,7 +90,7 @@ static const struct ctw_finding *find(const struct ctw_findings *f, const char *
 
 static uint64_t allowed_for(const struct ctw_host *h, const struct ctw_config *c)
 {
-	return ctw_max_allowed(c, h->memory.object_size, h->memory.memtotal_bytes);
+	return ctw_max_allowed(c, h->memory.object_size, h->memory.memtotal_bytes, h->have_buckets ? h->buckets : 0);
 }
 
 /* Does the remedy hold this exact line? */
@@ -580,6 +581,15 @@ static void test_table_full_message(void **state)
 	assert_non_null(strstr(x->message, "The fix is under drops_seen"));
 	assert_true(has_sysctl(find(&f, "drops_seen")->remedy, "nf_conntrack_max", 524288));
 	assert_null(strstr(x->message, "None was this netns"));
+	assert_null(strstr(x->message, "UTC"));  /* the snapshot has no clock: no times */
+
+	/* With the snapshot's clock, the records' times (booted 2024-05-01 10:00:00 UTC). */
+	h.kmsg_clock = (struct ctw_kmsg_clock){ .known = true, .boot_wall_us = 1714557600000000, .uptime_us = 7200000000 };
+	h.table_full.first_usec = 60000000;
+	h.table_full.last_usec = 3600500000;
+	ctw_findings_evaluate(&h, &c, &f);
+	x = find(&f, "table_full_logged");
+	assert_non_null(strstr(x->message, "messages (2024-05-01 10:01:00 UTC to 2024-05-01 11:00:00 UTC)."));
 
 	/* Only other netns filled up: say that this one's count does not show it. */
 	h.table_full.records = 10;
@@ -609,6 +619,8 @@ static void test_table_full_earlier_message(void **state)
 	h.table_full.netns[0].last_usec = 20000000;
 	h.table_full.netns[1].first_usec = 30000000;
 	h.table_full.netns[1].last_usec = 40000000;
+	h.kmsg_clock = (struct ctw_kmsg_clock){ .known = true, .boot_wall_us = 1714557600000000,
+						.uptime_us = 3600000000 };
 	ctw_findings_evaluate(&h, &c, &f);
 	x = find(&f, "table_full_earlier_netns");
 	assert_non_null(x);
@@ -619,8 +631,8 @@ static void test_table_full_earlier_message(void **state)
 	x = find(&f, "table_full_logged");
 	assert_non_null(x);
 	assert_non_null(strstr(x->message, "logged 5 'table full"));
-	assert_true(ctw_format_kmsg_time(30000000, false, from, sizeof(from)));
-	assert_true(ctw_format_kmsg_time(40000000, false, to, sizeof(to)));
+	assert_true(ctw_format_kmsg_time(&h.kmsg_clock, 30000000, false, from, sizeof(from)));
+	assert_true(ctw_format_kmsg_time(&h.kmsg_clock, 40000000, false, to, sizeof(to)));
 	snprintf(span, sizeof(span), "(%s to %s)", from, to);
 	assert_non_null(strstr(x->message, span));
 	assert_non_null(strstr(x->message, " In: netns 4026532177 x5."));
@@ -637,6 +649,30 @@ static void test_table_full_earlier_message(void **state)
 	assert_non_null(x);
 	assert_int_equal(x->severity, CTW_SEV_INFO);
 	assert_int_equal(f.status, CTW_STATUS_OK);
+}
+
+/* Kernel-log stamps become dates by the clock the snapshot read, never the
+ * clock at the time of judging: the same snapshot always says the same. */
+static void test_kmsg_time_from_snapshot(void **state)
+{
+	struct ctw_kmsg_clock clk = { .known = true, .boot_wall_us = 1714557600000000, .uptime_us = 3600000000 };
+	char buf[40];
+
+	(void)state;
+	assert_true(ctw_format_kmsg_time(&clk, 1500000, true, buf, sizeof(buf)));
+	assert_string_equal(buf, "2024-05-01T10:00:01Z");
+	assert_true(ctw_format_kmsg_time(&clk, 0, false, buf, sizeof(buf)));
+	assert_string_equal(buf, "2024-05-01 10:00:00 UTC");
+	/* A stamp after the snapshot (skew, bogus input) means the snapshot's now. */
+	assert_true(ctw_format_kmsg_time(&clk, UINT64_MAX, true, buf, sizeof(buf)));
+	assert_string_equal(buf, "2024-05-01T11:00:00Z");
+	/* No clock read: no time, and an empty string. */
+	clk.known = false;
+	assert_false(ctw_format_kmsg_time(&clk, 1500000, true, buf, sizeof(buf)));
+	assert_string_equal(buf, "");
+	/* Too small a buffer: false, never a cut date. */
+	clk.known = true;
+	assert_false(ctw_format_kmsg_time(&clk, 1500000, true, buf, 10));
 }
 
 static void test_hash_remedy(void **state)
@@ -901,6 +937,7 @@ int main(void)
 		cmocka_unit_test(test_drops_remedy),
 		cmocka_unit_test(test_table_full_message),
 		cmocka_unit_test(test_table_full_earlier_message),
+		cmocka_unit_test(test_kmsg_time_from_snapshot),
 		cmocka_unit_test(test_hash_remedy),
 		cmocka_unit_test(test_memory_remedy),
 		cmocka_unit_test(test_notrack_remedy),

@@ -63,23 +63,23 @@ static void test_max_allowed_table(void **state)
 	 * leaving 1249443020 B for 256-byte entries: 4880636. */
 	struct ctw_config c = policy(1ULL << 32, 5, 1.0, 70);
 
-	assert_int_equal(ctw_max_allowed(&c, 256, 24 * GIB), 4880636);
+	assert_int_equal(ctw_max_allowed(&c, 256, 24 * GIB, 0), 4880636);
 	/* memtotal unknown: the ceiling alone */
-	assert_true(ctw_max_allowed(&c, 256, 0) == 1ULL << 32);
+	assert_true(ctw_max_allowed(&c, 256, 0, 0) == 1ULL << 32);
 	/* the ceiling binds */
 	c.max_ceiling = 1000000;
-	assert_int_equal(ctw_max_allowed(&c, 256, 24 * GIB), 1000000);
+	assert_int_equal(ctw_max_allowed(&c, 256, 24 * GIB, 0), 1000000);
 	/* 100% of 4096 B: the 512 minimum buckets alone fill it */
 	c = policy(1000000, 100, 1.0, 70);
-	assert_int_equal(ctw_max_allowed(&c, 256, 4096), 0);
+	assert_int_equal(ctw_max_allowed(&c, 256, 4096, 0), 0);
 	/* 100% of 4096+255 B: still no entry fits; +256: one does */
-	assert_int_equal(ctw_max_allowed(&c, 256, 4096 + 255), 0);
-	assert_int_equal(ctw_max_allowed(&c, 256, 4096 + 256), 1);
+	assert_int_equal(ctw_max_allowed(&c, 256, 4096 + 255, 0), 0);
+	assert_int_equal(ctw_max_allowed(&c, 256, 4096 + 256, 0), 1);
 	/* not even the buckets fit */
-	assert_int_equal(ctw_max_allowed(&c, 256, 1000), 0);
+	assert_int_equal(ctw_max_allowed(&c, 256, 1000, 0), 0);
 	/* ratio 4 (quarter the buckets) admits more entries in the same budget */
 	c = policy(1ULL << 40, 5, 4.0, 70);
-	assert_true(ctw_max_allowed(&c, 256, 24 * GIB) > 4880636);
+	assert_true(ctw_max_allowed(&c, 256, 24 * GIB, 0) > 4880636);
 }
 
 static void test_max_target_table(void **state)
@@ -168,7 +168,7 @@ static void test_max_allowed_properties(void **state)
 		struct ctw_config c = random_policy();
 		uint64_t objsize = rnd_range(64, 1024);
 		uint64_t memtotal = rnd() % 8 == 0 ? 0 : rnd_range(1ULL << 20, 1ULL << 42);
-		uint64_t allowed = ctw_max_allowed(&c, objsize, memtotal);
+		uint64_t allowed = ctw_max_allowed(&c, objsize, memtotal, 0);
 		uint64_t budget = model_budget(&c, memtotal);
 
 		assert_true(allowed <= c.max_ceiling);
@@ -183,7 +183,7 @@ static void test_max_allowed_properties(void **state)
 		if (allowed < c.max_ceiling)
 			assert_true(model_cost(&c, objsize, allowed + 1) > budget);
 		/* more RAM never allows less */
-		assert_true(ctw_max_allowed(&c, objsize, memtotal * 2) >= allowed);
+		assert_true(ctw_max_allowed(&c, objsize, memtotal * 2, 0) >= allowed);
 	}
 }
 
@@ -191,7 +191,7 @@ static void test_max_target_properties(void **state)
 {
 	for (int i = 0; i < 3000; i++) {
 		struct ctw_config c = random_policy();
-		uint64_t allowed = ctw_max_allowed(&c, rnd_range(64, 1024), rnd_range(1ULL << 24, 1ULL << 40));
+		uint64_t allowed = ctw_max_allowed(&c, rnd_range(64, 1024), rnd_range(1ULL << 24, 1ULL << 40), 0);
 		uint64_t current = rnd_range(0, 1ULL << 24);
 		uint64_t prev = 0, count = 0;
 

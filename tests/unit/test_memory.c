@@ -15,6 +15,7 @@
 
 #include "kernel/knobs.h"
 #include "kernel/memory.h"
+#include "policy/budget.h"
 
 #define ROOTS CTW_FIXTURES "/roots"
 #define GIB (1024ULL * 1024 * 1024)

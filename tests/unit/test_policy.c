@@ -15,6 +15,7 @@
 #include "base/conf.h"
 #include "policy/bounds.h"
 #include "kernel/memory.h"
+#include "policy/budget.h"
 #include "policy/policy.h"
 #include "base/timeouts.h"
 
@@ -1151,6 +1152,8 @@ static void check_decision(const struct ctw_config *c, const struct ctw_snapshot
 
 			assert_true((double)ctw_table_bytes(objsize, d->new_value,
 							    ctw_buckets_for_max(c, d->new_value)) <= budget);
+			/* ... also with the hash the kernel has, when it is bigger (test_budget). */
+			assert_true((double)ctw_table_bytes(objsize, d->new_value, s->buckets) <= budget);
 		}
 		break;
 	case CTW_DEC_LOWER_MAX:

@@ -19,6 +19,7 @@
 #include "kernel/host.h"
 #include "policy/bounds.h"
 #include "kernel/memory.h"
+#include "policy/budget.h"
 #include "cli/report.h"
 #include "kernel/stats.h"
 #include "base/timeouts.h"
@@ -59,6 +60,8 @@ static void busy_host(struct ctw_host *h)
 	h->table_full.lost_records = 4;
 	h->table_full.first_usec = 1000000;
 	h->table_full.last_usec = 3000000;
+	/* Booted 2024-05-01 10:00:00 UTC, an hour ago. */
+	h->kmsg_clock = (struct ctw_kmsg_clock){ .known = true, .boot_wall_us = 1714557600000000, .uptime_us = 3600000000 };
 	h->table_full.n_netns = 3;
 	h->table_full.netns[0] = (struct ctw_table_full_netns){ .inode = 4026532177, .records = 10 };
 	h->table_full.netns[1] = (struct ctw_table_full_netns){ .inode = 4026531840, .records = 3 };
@@ -210,6 +213,8 @@ static void test_json_full(void **state)
 	expect_u64(v, "lost_records", 4);
 	expect_iso_time(v, "first");
 	expect_iso_time(v, "last");
+	expect_str(v, "first", "2024-05-01T10:00:01Z");
+	expect_str(v, "last", "2024-05-01T10:00:03Z");
 	assert_true(strcmp(json_object_get_string(get(v, "first")), json_object_get_string(get(v, "last"))) < 0);
 	a = get(v, "netns");
 	assert_true(json_object_is_type(a, json_type_array));
@@ -230,7 +235,7 @@ static void test_json_full(void **state)
 
 	v = get(o, "limits");
 	expect_u64(v, "max_ceiling", 4194304);
-	expect_u64(v, "max_allowed", ctw_max_allowed(&c, 256, 24 * GiB));
+	expect_u64(v, "max_allowed", ctw_max_allowed(&c, 256, 24 * GiB, h.buckets));
 	assert_true(fabs(json_object_get_double(get(v, "memory_budget_percent")) - 5.0) < 1e-9);
 	assert_true(fabs(json_object_get_double(get(v, "buckets_ratio")) - 1.0) < 1e-9);
 
