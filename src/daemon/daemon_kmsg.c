@@ -14,28 +14,48 @@
 
 #include "kernel/kmsg.h"
 #include "base/log.h"
+#include "policy/attribution.h"
 #include "daemon/daemon_round.h"
 
 /* Per wakeup: how many records mention each netns (bursts come in tens). */
 struct kmsg_burst {
 	uint64_t inode[CTW_KMSG_MAX_NETNS];
 	uint64_t records[CTW_KMSG_MAX_NETNS];
+	uint64_t last_usec[CTW_KMSG_MAX_NETNS];   /* the newest record's time since boot */
 	unsigned n;
 	uint64_t expect;
 };
 
-static void burst_add(struct kmsg_burst *b, uint64_t inode)
+static void burst_add(struct kmsg_burst *b, uint64_t inode, uint64_t usec)
 {
 	for (unsigned i = 0; i < b->n; i++) {
 		if (b->inode[i] == inode) {
 			b->records[i]++;
+			if (usec > b->last_usec[i])
+				b->last_usec[i] = usec;
 			return;
 		}
 	}
 	if (b->n < CTW_KMSG_MAX_NETNS) {
 		b->inode[b->n] = inode;
+		b->last_usec[b->n] = usec;
 		b->records[b->n++] = 1;
 	}
+}
+
+/* Is a record naming this watcher's inode really its own? The kernel reuses
+ * inodes: a namespace that has not dropped a packet since the record did
+ * not log it (policy/attribution.h). */
+static enum ctw_attribution attribute(const struct ctw_watcher *w, uint64_t inode, uint64_t usec)
+{
+	struct ctw_attr_record rec = { inode, usec };
+	struct ctw_attr_netns ns = { .inode = w->ref.inode };
+
+	ns.have_drop = ctw_watcher_peek_drops(w, &ns.drop) == 0;
+	ns.have_drop_then = w->have_prev;
+	ns.drop_then = w->prev.value[CTW_CTR_DROP];
+	ns.then_usec = w->counters_at_us;   /* CLOCK_MONOTONIC, the kernel log's clock */
+	return ctw_attribute_record(&rec, &ns);
 }
 
 /* A name for the operator: "ctw-test-1", "docker 1a2b3c4d5e6f", "pid 1234",
@@ -81,6 +101,18 @@ static void report_burst(struct ctw_daemon *d, const struct kmsg_burst *b)
 		const char *what = netns_name(d, b->inode[i], name, sizeof(name), &w);
 
 		top[0] = '\0';
+		if (w && b->inode[i] && attribute(w, b->inode[i], b->last_usec[i]) == CTW_ATTR_EARLIER) {
+			ctw_journal_entry_init(&e, CTW_EV_TABLE_FULL,
+					       "kernel: conntrack table full in netns inode %" PRIu64 ": %" PRIu64
+					       " record(s) of an earlier namespace with that inode (%s has it now and "
+					       "dropped nothing since)", b->inode[i], b->records[i], w->ref.name);
+			e.priority = LOG_NOTICE;
+			ctw_journal_entry_set_netns(&e, b->inode[i]);
+			ctw_journal_entry_set_mode(&e, d->cfg.mode);
+			ctw_journal_entry_set_reason(&e, "nf_conntrack: table full, dropping packet");
+			ctw_journal_emit(&d->journal, &e);
+			continue;
+		}
 		if (w) {
 			ctw_watcher_top_line(w, top, sizeof(top));
 			w->poll_now = true;   /* read it in the round that follows */
@@ -119,7 +151,7 @@ static int on_kmsg(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 			continue;
 		switch (ctw_kmsg_classify(&rec, &inode)) {
 		case CTW_KMSG_TABLE_FULL:
-			burst_add(&burst, inode);
+			burst_add(&burst, inode, rec.usec);
 			break;
 		case CTW_KMSG_EXPECT_FULL:
 			burst.expect++;

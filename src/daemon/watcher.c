@@ -149,6 +149,25 @@ int ctw_watcher_read_counters(struct ctw_watcher *w, uint64_t now_us, bool due, 
 	return 0;
 }
 
+int ctw_watcher_peek_drops(const struct ctw_watcher *w, uint64_t *drop)
+{
+	struct ctw_stats st;
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	if (w->nl)
+		r = ctw_stats_nl_read(w->nl, &st);
+	else if (w->opts.own)
+		r = ctw_stats_read_procfs(w->knobs, &st);
+	else
+		r = -ENOTCONN;
+	if (r == 0 && !(st.counters.present & (1u << CTW_CTR_DROP)))
+		r = -ENODATA;
+	if (r == 0)
+		*drop = st.counters.value[CTW_CTR_DROP];
+	return r;
+}
+
 void ctw_watcher_anchor(struct ctw_watcher *w, uint64_t max)
 {
 	struct ctw_event_counts c;

@@ -128,6 +128,9 @@ int ctw_watcher_read_count(struct ctw_watcher *w, uint64_t now_us);
  * read to *drops and *early_drops. 0, -EAGAIN when not due, or -errno. */
 int ctw_watcher_read_counters(struct ctw_watcher *w, uint64_t now_us, bool due, uint64_t *drops,
 			      uint64_t *early_drops);
+/* The drop counter now (sum over CPUs), read without moving the poll's
+ * baseline. 0 or -errno (no statistics socket: -ENOTCONN). */
+int ctw_watcher_peek_drops(const struct ctw_watcher *w, uint64_t *drop);
 /* Re-anchor the event-derived count on the kernel's count of the last poll,
  * and remember max for projections between polls. */
 void ctw_watcher_anchor(struct ctw_watcher *w, uint64_t max);
