@@ -111,6 +111,7 @@ int ctw_daemon_init(struct ctw_daemon *d, const char *config_path, bool config_e
 			d->actuator.discarded == 1 ? "" : "s",
 			d->actuator.state_boot_id[0] ? d->actuator.state_boot_id : "unknown (written before this boot)",
 			d->actuator.state.path, d->actuator.boot_id[0] ? d->actuator.boot_id : "unknown");
+	d->global_writable = ctw_knobs_global_writable(&d->knobs);
 	raise_nofile(d);
 	r = ctw_poller_open(&d->poller, &d->knobs, d->live, &d->cfg);
 	if (r == 0)

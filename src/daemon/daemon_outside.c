@@ -63,7 +63,7 @@ static void observe(struct ctw_daemon *d, enum ctw_knob knob, uint64_t value)
 void ctw_daemon_outside_observe(struct ctw_daemon *d, const struct ctw_poll *p)
 {
 	/* Global knobs are ours to watch only where we could write them. */
-	if (ctw_knobs_global_writable(&d->knobs)) {
+	if (d->global_writable) {
 		observe(d, CTW_KNOB_MAX, p->max);
 		if (p->have_buckets)
 			observe(d, CTW_KNOB_BUCKETS, p->buckets);

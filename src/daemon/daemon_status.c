@@ -75,7 +75,10 @@ static void fill_namespaces(struct ctw_daemon *d, const struct ctw_poll *p, stru
 		struct ctw_watcher_summary s;
 		struct ctw_status_netns n;
 
-		ctw_watcher_summary(w, p->max, &s);
+		if (w->have_summary && w->summary_max == p->max)
+			s = w->summary;   /* as of its last read */
+		else
+			ctw_watcher_summary(w, p->max, &s);
 		memset(&n, 0, sizeof(n));
 		snprintf(n.name, sizeof(n.name), "%s", w->ref.name);
 		n.inode = w->ref.inode;

@@ -100,9 +100,12 @@ void ctw_daemon_timeouts_round(struct ctw_daemon *d, const struct ctw_snapshot *
 	for (unsigned i = 0; i < d->poller.n_watch; i++) {
 		struct ctw_watcher *w = d->poller.watch[i];
 
-		if (!restorable(w))
+		/* Cheap tests first: this runs every round over every namespace. */
+		if (w != p->fullest && !w->tpol_ready && !w->opts.own)
 			continue;
-		if (w == p->fullest || (w->tpol_ready && any_shortened(w)) || (!w->tpol_ready && w->opts.own))
+		if (w != p->fullest && w->tpol_ready && !any_shortened(w))
+			continue;
+		if (restorable(w))
 			one(d, w, global, p);
 	}
 }

@@ -34,6 +34,9 @@ struct ctw_daemon {
 
 	struct ctw_knobs knobs;
 	bool live;                    /* root is "/": netlink and namespaces usable */
+	bool global_writable;         /* in the initial netns: max and buckets are ours to
+				       * write (read once: a path lookup under /proc/sys
+				       * costs O(namespaces) in the kernel's dcache) */
 	struct ctw_poller poller;     /* the global knobs and one watcher per netns */
 	struct ctw_netns_watch *netns_watch; /* inotify on namespace dirs, the sentinel */
 	uint64_t nofile_limit;        /* RLIMIT_NOFILE after raising it */

@@ -450,7 +450,7 @@ static void poll_watcher(struct ctw_poller *p, struct ctw_watcher *w, uint64_t n
 
 int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ctw_poll *out)
 {
-	struct ctw_watcher_summary best = { 0 };
+	const struct ctw_watcher_summary *best = NULL;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -476,7 +476,8 @@ int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ct
 	p->watch[0]->next_poll_us = 0;
 	for (unsigned i = 0; i < p->n_watch; i++) {
 		struct ctw_watcher *w = p->watch[i];
-		struct ctw_watcher_summary s;
+		const struct ctw_watcher_summary *s = &w->summary;
+		bool fresh = false;
 
 		if (i == 0) {
 			ctw_watcher_anchor(w, out->max);
@@ -488,18 +489,24 @@ int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ct
 			poll_watcher(p, w, now_us, w->poll_now, out);
 		}
 		w->poll_now = false;
-		ctw_watcher_summary(w, out->max, &s);
-		if (s.growth_per_s > p->fastest_rate && isfinite(s.growth_per_s))
-			p->fastest_rate = s.growth_per_s;
-		if (now_us >= w->next_poll_us || i == 0)
+		/* A namespace not read this round keeps the summary (and schedule) it had. */
+		if (w->count_at_us == now_us || !w->have_summary || w->summary_max != out->max) {
+			ctw_watcher_summary(w, out->max, &w->summary);
+			w->summary_max = out->max;
+			w->have_summary = true;
+			fresh = true;
+		}
+		if (fresh && s->growth_per_s > p->fastest_rate && isfinite(s->growth_per_s))
+			p->fastest_rate = s->growth_per_s;
+		if (fresh || now_us >= w->next_poll_us)
 			w->next_poll_us = now_us + ctw_poll_gap_us(w->count, out->max, p->cfg->high_water_pct,
 								   p->fastest_rate, p->cfg->poll_interval_us);
 		out->total_count += w->count;
-		if (!out->fullest || more_pressed(&s, &best, p->cfg->horizon_us)) {
+		if (!best || more_pressed(s, best, p->cfg->horizon_us)) {
 			best = s;
 			out->count = w->count;
 			out->fullest = w;
-			out->growth_per_s = s.growth_per_s;
+			out->growth_per_s = s->growth_per_s;
 		}
 	}
 	out->n_netns = p->n_watch;

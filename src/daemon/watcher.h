@@ -108,6 +108,9 @@ struct ctw_watcher {
 	struct ctw_backoff timeout_backoff[CTW_TO__COUNT];
 
 	uint64_t next_poll_us;       /* its own schedule (policy/poll_schedule.h) */
+	bool have_summary;           /* summary as of its last read, against summary_max */
+	struct ctw_watcher_summary summary;
+	uint64_t summary_max;
 	bool poll_now;               /* events saw pressure: read it at the next round */
 	bool seen;                   /* found by the last discovery */
 };
