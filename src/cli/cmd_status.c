@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "base/conf.h"
-#include "daemon/status.h"
+#include "output/status.h"
 
 #define WIDTH 80
 #define LABEL "%-14s"

@@ -2,14 +2,14 @@
 """The layout rule of src/ (src/README.md), checked on the source and on the built objects.
 
 1. Every .c/.h lives in a role folder, and no #include runs from a lower folder to a higher one
-   (cli > daemon > kernel, policy > base; kernel and policy are peers).
+   (cli > daemon > output > kernel, policy > base; kernel and policy are peers).
 2. No two source files depend on each other in a loop, counting both includes between .c/.h units and
    calls: file A depends on file B when A's object uses a symbol B's object defines (nm -P).
 
 Usage: check-layout.py SRCDIR BUILDDIR. Prints what it checked; exits 1 naming every violation."""
 import os, re, subprocess, sys
 
-RANK = {'cli': 3, 'daemon': 2, 'kernel': 1, 'policy': 1, 'base': 0}
+RANK = {'cli': 4, 'daemon': 3, 'output': 2, 'kernel': 1, 'policy': 1, 'base': 0}
 srcdir, builddir = sys.argv[1], sys.argv[2]
 src = os.path.join(srcdir, 'src')
 problems = []

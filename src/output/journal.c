@@ -1,5 +1,5 @@
 /* Structured journal entries for the daemon's decisions and alerts. */
-#include "daemon/journal.h"
+#include "output/journal.h"
 
 #include <errno.h>
 #include <inttypes.h>

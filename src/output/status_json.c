@@ -1,6 +1,6 @@
 /* The status model as JSON (json-c), as status.json and `status --json` show it. */
-#include "daemon/status.h"
-#include "daemon/status_internal.h"
+#include "output/status.h"
+#include "output/status_internal.h"
 
 #include <math.h>
 #include <stdio.h>

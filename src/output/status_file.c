@@ -1,6 +1,6 @@
 /* status.json on disk: written atomically by the daemon, read by `ctwarden status`. */
-#include "daemon/status.h"
-#include "daemon/status_internal.h"
+#include "output/status.h"
+#include "output/status_internal.h"
 #include "base/fileio.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* ctwarden status: reading status.json back (strict about types, lenient
  * about keys it does not know), for the status command and the tests. */
-#include "daemon/status.h"
-#include "daemon/status_internal.h"
+#include "output/status.h"
+#include "output/status_internal.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>

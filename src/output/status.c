@@ -1,6 +1,6 @@
 /* The daemon's status: the model (decisions ring, top lists, staleness) and its time format. */
-#include "daemon/status.h"
-#include "daemon/status_internal.h"
+#include "output/status.h"
+#include "output/status_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
