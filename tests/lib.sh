@@ -268,6 +268,97 @@ show_err()
 	[ -z "$ERR" ] || printf 'stderr: %s\n' "$ERR" >&2
 }
 
+# ---- waiting --------------------------------------------------------------
+# A test waits for the condition it needs, with a deadline, never with a bare
+# sleep that hopes it was long enough: on a loaded machine that is a race.
+# A sleep that is part of a scenario (a flood's pacing, a hold) stays, and
+# says so in a comment.
+
+# wait_until SECONDS COMMAND...: run COMMAND (a command or a function) every
+# 20 ms until it succeeds or SECONDS (decimals allowed) have passed. Returns
+# 0 or 1, never failing the test; WAIT_LAST holds what COMMAND last printed
+# (stdout and stderr, the first 2000 characters) and WAIT_S the time taken.
+wait_until()
+{
+	local limit_us now_us start_us out
+	limit_us=$(awk -v s="$1" 'BEGIN { if (s !~ /^[0-9]+(\.[0-9]+)?$/) exit 1; printf "%d", s * 1000000 }') ||
+		fail "wait_until: '$1' is not a number of seconds"
+	shift
+	[ $# -gt 0 ] || fail "wait_until: no command to wait for"
+	start_us=${EPOCHREALTIME/./}
+	while :; do
+		if out=$("$@" 2>&1); then
+			WAIT_LAST=${out:0:2000}
+			now_us=${EPOCHREALTIME/./}
+			WAIT_S=$(awk -v us=$((now_us - start_us)) 'BEGIN { printf "%.2f", us / 1e6 }')
+			return 0
+		fi
+		WAIT_LAST=${out:0:2000}
+		now_us=${EPOCHREALTIME/./}
+		if [ $((now_us - start_us)) -ge "$limit_us" ]; then
+			WAIT_S=$(awk -v us=$((now_us - start_us)) 'BEGIN { printf "%.2f", us / 1e6 }')
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# wait_for DESC SECONDS COMMAND...: wait_until, and fail the test on timeout,
+# saying what was awaited and what COMMAND last printed.
+wait_for()
+{
+	local desc=$1
+	shift
+	wait_until "$@" && return 0
+	fail "timed out after ${WAIT_S}s waiting for $desc; last saw: ${WAIT_LAST:-<nothing>}"
+}
+
+# assert_eventually DESC SECONDS COMMAND...: a non-fatal assert on a condition
+# that must become true within SECONDS.
+assert_eventually()
+{
+	local desc=$1
+	shift
+	if wait_until "$@"; then
+		echo "ok: $desc (after ${WAIT_S}s)"
+	else
+		echo "not ok: $desc: not true within $1 s; last saw: ${WAIT_LAST:-<nothing>}" >&2
+		CTW_FAILS=$((CTW_FAILS + 1))
+	fi
+}
+
+# Conditions to wait for (each prints what it saw, so a timeout can say it).
+# json_file_is FILE FILTER EXPECTED: jq -r FILTER of FILE is EXPECTED.
+json_file_is()
+{
+	local got
+	got=$(jq -r "$2" "$1" 2>/dev/null) || { echo "<$1 unreadable or not JSON>"; return 1; }
+	echo "$got"
+	[ "$got" = "$3" ]
+}
+
+# json_file_ge FILE FILTER MIN: jq -r FILTER of FILE is a number >= MIN.
+json_file_ge()
+{
+	local got
+	got=$(jq -r "$2" "$1" 2>/dev/null) || { echo "<$1 unreadable or not JSON>"; return 1; }
+	echo "$got"
+	ctw__cmp "$got" ">=" "$3"
+}
+
+# file_has FILE TEXT: FILE exists and contains TEXT (fixed string).
+file_has()
+{
+	[ -f "$1" ] || { echo "<no $1>"; return 1; }
+	grep -qF -- "$2" "$1" || { tail -3 "$1"; return 1; }
+}
+
+# pid_gone PID: the process has exited.
+pid_gone()
+{
+	! kill -0 "$1" 2>/dev/null
+}
+
 # ---- asserts (non-fatal: they count failures, finish decides) ----------
 
 # ctw__verdict DESC WHY CONDITION...: ok when the condition command succeeds.
