@@ -64,6 +64,7 @@ struct ctw_ct_retire {
 	struct ctw_retire_report report;
 	uint32_t dump_seq;
 	bool filtered;            /* the dump asked the kernel to filter by L4 protocol */
+	unsigned family_index;    /* filtered: which of IPv4, IPv6 is being dumped */
 	bool started, done;
 	int error;                /* a fatal error, reported again by later steps */
 	uint8_t *dump_buf;
@@ -130,11 +131,13 @@ static void nest_end(struct nlmsghdr *nlh, struct nlattr *nest)
 	nest->nla_len = (uint16_t)((uint8_t *)nlh + nlh->nlmsg_len - (uint8_t *)nest);
 }
 
-/* The dump request; with a protocol, the kernel's own filter (5.8+). */
-static size_t build_dump_request(uint8_t *buf, uint32_t seq, uint8_t l4proto)
+/* The dump request; with a protocol, the kernel's own filter (5.8+), which
+ * wants one address family per dump (AF_UNSPEC with a filter is EINVAL). */
+static size_t build_dump_request(uint8_t *buf, uint32_t seq, uint8_t family, uint8_t l4proto)
 {
-	struct nlmsghdr *nlh = msg_start(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, seq, AF_UNSPEC);
+	struct nlmsghdr *nlh = msg_start(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, seq, family);
 	struct nlattr *tuple, *proto, *filter;
+	uint32_t flags;
 
 	if (l4proto) {
 		tuple = nest_start(nlh, CTA_TUPLE_ORIG);
@@ -142,9 +145,11 @@ static size_t build_dump_request(uint8_t *buf, uint32_t seq, uint8_t l4proto)
 		attr_put(nlh, CTA_PROTO_NUM, &l4proto, 1);
 		nest_end(nlh, proto);
 		nest_end(nlh, tuple);
+		/* The filter's flags are NLA_U32 in host order, unlike the
+		 * conntrack attributes. */
 		filter = nest_start(nlh, CTA_FILTER);
-		attr_put_be32(nlh, CTA_FILTER_ORIG_FLAGS, CTW_CTA_FILTER_F_PROTO_NUM);
-		attr_put_be32(nlh, CTA_FILTER_REPLY_FLAGS, 0);
+		flags = CTW_CTA_FILTER_F_PROTO_NUM;
+		attr_put(nlh, CTA_FILTER_ORIG_FLAGS, &flags, sizeof(flags));
 		nest_end(nlh, filter);
 	}
 	return nlh->nlmsg_len;
@@ -201,6 +206,9 @@ static int send_all(int fd, const void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+static const uint8_t filtered_families[] = { AF_INET, AF_INET6 };
+
+/* Unfiltered: one dump of both families. Filtered: one per family. */
 static int start_dump(struct ctw_ct_retire *p, bool filtered)
 {
 	uint8_t req[128];
@@ -208,7 +216,8 @@ static int start_dump(struct ctw_ct_retire *p, bool filtered)
 
 	p->dump_seq++;
 	p->filtered = filtered;
-	len = build_dump_request(req, p->dump_seq, filtered ? p->opts.l4proto : 0);
+	len = build_dump_request(req, p->dump_seq, filtered ? filtered_families[p->family_index] : AF_UNSPEC,
+				 filtered ? p->opts.l4proto : 0);
 	return send_all(p->dump_fd, req, len);
 }
 
@@ -415,7 +424,7 @@ static int feed(struct ctw_ct_retire *p, const uint8_t *buf, size_t len)
 			if (nlh.nlmsg_type == NLMSG_ERROR) {
 				err = message_errno(buf, nlh.nlmsg_len);
 				/* An older kernel does not know CTA_FILTER. */
-				if (err && p->filtered && !p->report.seen &&
+				if (err && p->filtered && !p->family_index && !p->report.seen &&
 				    (err == -EOPNOTSUPP || err == -EINVAL || err == -KERNEL_ENOTSUPP))
 					return 2;
 				if (err)
@@ -530,6 +539,11 @@ int ctw_ct_retire_step(struct ctw_ct_retire *p, uint64_t budget_us)
 		r = n < 0 ? (int)n : feed(p, p->dump_buf, (size_t)n);
 		if (r == 2) {
 			r = start_dump(p, false);
+			if (r == 0)
+				continue;
+		}
+		if (r == 1 && p->filtered && ++p->family_index < sizeof(filtered_families)) {
+			r = start_dump(p, true);
 			if (r == 0)
 				continue;
 		}
