@@ -59,7 +59,6 @@ static void print_top(FILE *out, const char *label, const struct ctw_top *t, enu
 void ctw_retire_print_text(FILE *out, const struct ctw_retire_run *run, const struct ctw_retire_ns *ns)
 {
 	const struct ctw_retire_report *r = &ns->rep;
-	const char *verb = run->dry_run ? "would " : "";
 	uint64_t kept = 0;
 
 	fprintf(out, "netns %s (inode %" PRIu64 "): %s %" PRIu64 "s -> %" PRIu64 "s", ns->ref.name, ns->ref.inode,
@@ -75,8 +74,10 @@ void ctw_retire_print_text(FILE *out, const struct ctw_retire_run *run, const st
 		fprintf(out, "  not handled: %s\n", ns->err_text);
 		return;
 	}
-	fprintf(out, "  %s%sdeleted %" PRIu64 ", %sretimed %" PRIu64, run->dry_run ? "dry run: " : "",
-		verb, r->deleted, verb, r->retimed);
+	if (run->dry_run)
+		fprintf(out, "  dry run: would delete %" PRIu64 ", retime %" PRIu64, r->deleted, r->retimed);
+	else
+		fprintf(out, "  deleted %" PRIu64 ", retimed %" PRIu64, r->deleted, r->retimed);
 	if (!run->dry_run)
 		fprintf(out, ", gone meanwhile %" PRIu64 ", failed %" PRIu64, r->gone, r->failed);
 	fprintf(out, " (of %" PRIu64 " entries dumped in %.3f s)\n", r->seen, ns->seconds);

@@ -64,7 +64,6 @@ struct ctw_ct_retire {
 	struct ctw_retire_report report;
 	uint32_t dump_seq;
 	bool filtered;            /* the dump asked the kernel to filter by L4 protocol */
-	unsigned family_index;    /* filtered: which of IPv4, IPv6 is being dumped */
 	bool started, done;
 	int error;                /* a fatal error, reported again by later steps */
 	uint8_t *dump_buf;
@@ -132,7 +131,7 @@ static void nest_end(struct nlmsghdr *nlh, struct nlattr *nest)
 }
 
 /* The dump request; with a protocol, the kernel's own filter (5.8+), which
- * wants one address family per dump (AF_UNSPEC with a filter is EINVAL). */
+ * wants one address family (AF_UNSPEC with a filter is EINVAL). */
 static size_t build_dump_request(uint8_t *buf, uint32_t seq, uint8_t family, uint8_t l4proto)
 {
 	struct nlmsghdr *nlh = msg_start(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, seq, family);
@@ -206,9 +205,8 @@ static int send_all(int fd, const void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-static const uint8_t filtered_families[] = { AF_INET, AF_INET6 };
-
-/* Unfiltered: one dump of both families. Filtered: one per family. */
+/* Filtered: one dump of opts.family, the kernel keeping only l4proto.
+ * Unfiltered: one dump of both families. */
 static int start_dump(struct ctw_ct_retire *p, bool filtered)
 {
 	uint8_t req[128];
@@ -216,7 +214,7 @@ static int start_dump(struct ctw_ct_retire *p, bool filtered)
 
 	p->dump_seq++;
 	p->filtered = filtered;
-	len = build_dump_request(req, p->dump_seq, filtered ? filtered_families[p->family_index] : AF_UNSPEC,
+	len = build_dump_request(req, p->dump_seq, p->opts.family,
 				 filtered ? p->opts.l4proto : 0);
 	return send_all(p->dump_fd, req, len);
 }
@@ -356,7 +354,7 @@ static void handle_entry(struct ctw_ct_retire *p, const void *msg, size_t len)
 	if (ctw_ct_entry_parse_msg(msg, len, &e, &tuple) < 0)
 		return;
 	/* The kernel's filter may be absent: filter here as well. */
-	if (p->opts.l4proto && e.key.proto != p->opts.l4proto)
+	if ((p->opts.l4proto && e.key.proto != p->opts.l4proto) || (p->opts.family && e.key.family != p->opts.family))
 		return;
 	p->report.seen++;
 	memset(&d, 0, sizeof(d));
@@ -424,7 +422,7 @@ static int feed(struct ctw_ct_retire *p, const uint8_t *buf, size_t len)
 			if (nlh.nlmsg_type == NLMSG_ERROR) {
 				err = message_errno(buf, nlh.nlmsg_len);
 				/* An older kernel does not know CTA_FILTER. */
-				if (err && p->filtered && !p->family_index && !p->report.seen &&
+				if (err && p->filtered && !p->report.seen &&
 				    (err == -EOPNOTSUPP || err == -EINVAL || err == -KERNEL_ENOTSUPP))
 					return 2;
 				if (err)
@@ -477,7 +475,7 @@ int ctw_ct_retire_open(struct ctw_ct_retire **out, const struct ctw_ct_retire_op
 	p->batch_max = size_reply_buffer(p->act_fd);
 	p->batch_seq = 1;
 	p->dump_seq = 0x40000000u;   /* apart from the requests' numbers */
-	r = start_dump(p, p->opts.l4proto != 0);
+	r = start_dump(p, p->opts.l4proto && (p->opts.family == AF_INET || p->opts.family == AF_INET6));
 	if (r < 0)
 		goto fail;
 	p->started = true;
@@ -539,11 +537,6 @@ int ctw_ct_retire_step(struct ctw_ct_retire *p, uint64_t budget_us)
 		r = n < 0 ? (int)n : feed(p, p->dump_buf, (size_t)n);
 		if (r == 2) {
 			r = start_dump(p, false);
-			if (r == 0)
-				continue;
-		}
-		if (r == 1 && p->filtered && ++p->family_index < sizeof(filtered_families)) {
-			r = start_dump(p, true);
 			if (r == 0)
 				continue;
 		}
