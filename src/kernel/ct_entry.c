@@ -2,7 +2,6 @@
  * by flow_parse.c's pieces, in place with libnl, no allocation) plus what the
  * rule and the requests need: zone, id, status, mark, time left, TCP flags. */
 #include "kernel/ct_entry_msg.h"
-#include "kernel/ct_retire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
