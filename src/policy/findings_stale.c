@@ -25,12 +25,10 @@ void judge_stale(struct eval *e)
 	/* Most of the table. */
 	if (stale * 2 <= ti->hist.entries || !(f = finding_new(e, CTW_SEV_WARNING, "table_stale")))
 		return;
-	msg_add(f, "%" PRIu64 " of the %" PRIu64 " entries dumped (%.0f%%) have been idle longer than the floor of "
-		"the timeout that governs them, in a table %.0f%% full.", stale, ti->hist.entries,
-		100.0 * (double)stale / (double)ti->hist.entries, e->usage);
-	msg_add(f, "Shortening the timeout frees none of them: the kernel sets an idle entry's deadline only when a "
-		"packet refreshes it. `ctwarden retire` deletes them at once (--dry-run first shows what would go; "
-		"--set also shortens the sysctl, and `ctwarden restore` puts it back).");
+	msg_add(f, "%" PRIu64 " of %" PRIu64 " entries (%.0f%%) are idle past their timeout's floor, in a table "
+		"%.0f%% full.", stale, ti->hist.entries, 100.0 * (double)stale / (double)ti->hist.entries, e->usage);
+	msg_add(f, "A shorter timeout frees none of them (an idle entry keeps its deadline until a packet "
+		"comes): ctwarden retire deletes them now.");
 	for (int k = 0; k < STALE_REMEDIES_MAX; k++) {
 		int best = -1;
 
