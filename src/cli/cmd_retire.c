@@ -231,7 +231,7 @@ static int run_pass(void *ud)
 	struct ctw_ct_retire_opts opts = {
 		.l4proto = l4proto_of(pc->ctx->timeout),
 		.dry_run = pc->ctx->run.dry_run,
-		.top = &pc->ctx->top,
+		.top = pc->ctx->run.top_n ? &pc->ctx->top : NULL,
 	};
 	struct ctw_ct_retire *p;
 	struct timespec t0;
