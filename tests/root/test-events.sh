@@ -38,18 +38,13 @@ LISTENER_OUT=
 # subscribed. It stops 1.5 s after the last event (60 s at most, or -t).
 listen()
 {
-	local name=$1 i
+	local name=$1
 	shift
 	LISTENER_OUT=$CTW_TMP/$name.json
 	ip netns exec "$NS" "$CTW_EVENTS_COUNT" -t 60 -i 1500 -R "$CTW_TMP/$name.ready" "$@" >"$LISTENER_OUT" &
 	LISTENER_PID=$!
 	ctw_on_exit "[ \"\$(cat /proc/$LISTENER_PID/comm 2>/dev/null)\" != ctw-events-coun ] || kill $LISTENER_PID"
-	for ((i = 0; i < 100; i++)); do
-		[ -e "$CTW_TMP/$name.ready" ] && return 0
-		kill -0 "$LISTENER_PID" 2>/dev/null || fail "ctw-events-count $name exited early"
-		sleep 0.05
-	done
-	fail "ctw-events-count $name did not subscribe within 5 s"
+	wait_while_alive "ctw-events-count $name to subscribe" 5 "$LISTENER_PID" test -e "$CTW_TMP/$name.ready"
 }
 
 # Wait for the listener; its JSON goes to OUT.
