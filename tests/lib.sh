@@ -650,11 +650,11 @@ ctw_node_exporter()
 			--web.listen-address="127.0.0.1:$EXPORTER_PORT" >"$CTW_TMP/exporter.log" 2>&1 &
 		pid=$!
 		ctw_on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null || :"
-		for _ in $(seq 50); do
-			ctw_fetch "http://127.0.0.1:$EXPORTER_PORT/metrics" >/dev/null 2>&1 && return 0
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
+		# Serving, or gone (its port was taken): then another port.
+		if wait_until 5 ctw__alive_and "$pid" ctw_fetch "http://127.0.0.1:$EXPORTER_PORT/metrics" >/dev/null &&
+			[[ $WAIT_LAST != "<process $pid exited>" ]]; then
+			return 0
+		fi
 		kill "$pid" 2>/dev/null || :
 	done
 	fail "node_exporter did not serve on loopback: $(tail -5 "$CTW_TMP/exporter.log")"

@@ -37,7 +37,7 @@ wait_while_alive "the daemon's started entry" 10 "$pid" file_has "$log" CTWARDEN
 
 # The kernel's table-full lines are rate-limited (5 s windows shared by the
 # whole network stack): hold until a fresh window starts.
-sleep $(($(cat /proc/sys/net/core/message_cost) + 1))
+sleep $(($(cat /proc/sys/net/core/message_cost) + 1))   # hold: a fresh rate-limit window
 
 # A spoofed record: user space cannot write facility 0, the daemon must ignore
 # it. It goes in before the real table-full records, so once the daemon has

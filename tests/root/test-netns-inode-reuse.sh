@@ -90,7 +90,7 @@ for ((i = 0; i < TRIES; i++)); do
 	ip netns delete "$n"
 	# pace: netns cleanup (and the inode's release) runs in a kernel worker;
 	# the next try is only worth making once it had a chance to run.
-	sleep 0.1
+	sleep 0.1   # pace between tries
 done
 [ -n "$B" ] || skip "no new namespace got inode $A_INODE back in $TRIES tries: nothing to test on this kernel"
 echo "namespace $B has inode $A_INODE, as deleted $A had"

@@ -73,7 +73,7 @@ knob_set nf_conntrack_max "$START_MAX"
 wait_for "the status to show max $START_MAX" 10 status_is "$conf" .max "$START_MAX"
 kill -HUP "$DAEMON_PID"
 wait_for "the reload" 10 file_has "$CTW_TMP/daemon.log" "CTWARDEN_EVENT=reloaded"
-unshare -n sleep 600 &
+unshare -n sleep 600 &   # scenario: the process that holds the namespace
 holder=$!
 ctw_on_exit "kill $holder 2>/dev/null || true"
 own_netns() { [ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]; }

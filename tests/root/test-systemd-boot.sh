@@ -177,7 +177,7 @@ wait_until()
 	shift
 	until "$@"; do
 		[ "$(date +%s%N)" -lt "$end" ] || return 1
-		sleep 0.02
+		sleep 0.02   # pace of the wait
 	done
 }
 has_mid() { journalctl -u ctwarden.service -o json --no-pager | grep -q "\"MESSAGE_ID\":\"$1\""; }
