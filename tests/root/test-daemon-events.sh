@@ -26,6 +26,7 @@ write_conf()
 [daemon]
 mode = advise
 poll_interval = ${4:-100ms}
+all_netns = no
 state_dir = $CTW_TMP/state-$1
 runtime_dir = $CTW_TMP/run-$1
 [events]
@@ -47,7 +48,7 @@ status_json()
 	ctw_status "$CTW_TMP/$1.conf"
 }
 
-# rates_during_flood CONF PID: the status shows a new/s rate above 100 and a
+# rates_during_flood NAME PID: the status shows a new/s rate above 100 and a
 # time to full, or the flood (PID) ended first (said, so the wait ends).
 rates_during_flood()
 {
@@ -64,7 +65,7 @@ write_conf exact 8MiB 2048
 daemon_start exact
 in_ns "$CTW_FLOOD" -q -n "$N" -r 2000 -p 5353 -d 127.80.0.1 >/dev/null &
 flood=$!
-wait_until 10 rates_during_flood "$CTW_TMP/exact.conf" "$flood" || true
+wait_until 10 rates_during_flood exact "$flood" || true
 echo "during the flood: $WAIT_LAST"
 mid=$(status_json exact)
 assert_ne "the rates were seen while the flood ran" "the flood ended first" "$WAIT_LAST"
