@@ -59,8 +59,13 @@ assert_eq "logged once, not once per poll or retry" 1 \
 assert_ge "the watchdog is pinged (several per second at WatchdogSec=0.2s)" 3 $((pings_after - pings_before))
 assert_contains "READY was sent" "$(cat "$CTW_TMP/notify.out")" "READY=1"
 
-# STATUS= lines, one a line (socat writes the datagrams back to back).
-last_status() { grep -o 'STATUS=[^=]*' "$CTW_TMP/notify.out" | tail -1; }
+# The last STATUS= sent. socat writes the datagrams back to back, without a
+# newline: split before each field name sd_notify uses here.
+last_status()
+{
+	sed -E 's/(READY|STATUS|WATCHDOG|RELOADING|STOPPING|MONOTONIC_USEC|ERRNO|MAINPID)=/\n&/g' "$CTW_TMP/notify.out" |
+		grep '^STATUS=' | tail -1
+}
 # status_says TEXT: the last STATUS= line sent contains TEXT.
 status_says() { local s; s=$(last_status); echo "$s"; [[ $s == *"$1"* ]]; }
 
