@@ -54,6 +54,7 @@ chmod 0444 "$nf/nf_conntrack_max"
 as_user=()
 if [ "$(id -u)" -eq 0 ]; then
 	need_cmd setpriv
+	# shellcheck disable=SC2054 # the commas are setpriv's own lists
 	as_user=(setpriv --bounding-set=-dac_override,-dac_read_search --inh-caps=-dac_override,-dac_read_search)
 fi
 "${as_user[@]}" "$CTWARDEN" run -c "$conf" --root "$root" >"$CTW_TMP/ro.log" 2>&1 &
