@@ -169,15 +169,22 @@ r=$out/results
 : >"$r"
 say() { echo "$1=$2" >>"$r"; }
 unit_state() { systemctl show -P ActiveState ctwarden.service; }
-# wait_for_mid ID: until the unit's journal holds an entry with that MESSAGE_ID.
-wait_for_mid()
+# wait_until SECONDS COMMAND...: until COMMAND succeeds (tests/lib.sh's, which
+# is not in the container), polling every 20 ms; 1 when the time ran out.
+wait_until()
 {
-	for _ in $(seq 50); do
-		journalctl -u ctwarden.service -o json --no-pager | grep -q "\"MESSAGE_ID\":\"$1\"" && return 0
-		sleep 0.1
+	local end=$(( $(date +%s%N) + ${1%.*} * 1000000000 ))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.02   # pace of the wait
 	done
-	return 1
 }
+has_mid() { journalctl -u ctwarden.service -o json --no-pager | grep -q "\"MESSAGE_ID\":\"$1\""; }
+# wait_for_mid ID: until the unit's journal holds an entry with that MESSAGE_ID (5 s).
+wait_for_mid() { wait_until 5 has_mid "$1"; }
+settled() { case $(unit_state) in active | failed | inactive) return 0 ;; esac; return 1; }
+has_status_text() { [ -n "$(systemctl show -P StatusText ctwarden.service)" ]; }
 # Whatever of the package is still on disk (names with ctwarden in them, but
 # this self-test's own files), plus the tmpfs /run.
 leftovers()
@@ -197,16 +204,10 @@ say installed "$(dpkg-query -W -f='${db:Status-Abbrev}${Version}' ctwarden 2>&1)
 say conffiles "$(dpkg-query -W -f='${Conffiles}' ctwarden | awk '{print $1}' | tr '\n' ' ')"
 # No systemctl here: postinst (dh_installsystemd) enables and starts it.
 say is_enabled "$(systemctl is-enabled ctwarden.service 2>&1)"
-for _ in $(seq 100); do
-	case $(unit_state) in active | failed | inactive) break ;; esac
-	sleep 0.1
-done
+wait_until 10 settled
 say is_active "$(systemctl is-active ctwarden.service 2>&1)"
 # STATUS= follows the first poll, right after READY.
-for _ in $(seq 50); do
-	[ -n "$(systemctl show -P StatusText ctwarden.service)" ] && break
-	sleep 0.1
-done
+wait_until 5 has_status_text
 systemctl show -p ActiveState,SubState,StatusText,MainPID,NRestarts,Result,FragmentPath ctwarden.service | sed 's/^/start_/' >>"$r"
 wait_for_mid 9ed117e50b844cdca4badb1bc88941dd
 journalctl -u ctwarden.service -o json --no-pager >"$out/journal-start.json"
@@ -218,7 +219,9 @@ say statedir "$(stat -c '%F %a' /var/lib/ctwarden 2>&1)"
 systemctl reload ctwarden.service >"$out/reload.txt" 2>&1
 say reload_rc $?
 wait_for_mid c0fd6ad6d59c413cbeaf18b37903bd5a
-sleep 0.3
+# After the reload the unit is back to running (systemd saw READY=1 again).
+reloaded() { [ "$(systemctl show -P SubState ctwarden.service)" = running ] && has_status_text; }
+wait_until 5 reloaded
 systemctl show -p ActiveState,SubState,StatusText,MainPID,NRestarts ctwarden.service | sed 's/^/reload_/' >>"$r"
 journalctl -u ctwarden.service -o json --no-pager >"$out/journal.json"
 journalctl -x -u ctwarden.service --no-pager -o short >"$out/explained.txt" 2>&1
