@@ -44,6 +44,7 @@ enum key_kind {
 	KEY_BOOL,
 	KEY_SHORTEN,
 	KEY_FLOOR,      /* one per timeout, found through timeouts.h */
+	KEY_LISTEN,     /* ADDRESS:PORT or empty */
 };
 
 struct key_def {
@@ -91,6 +92,7 @@ static const struct key_def keys[] = {
 	{ KEY("events", "batch", KEY_COUNT, event_batch), INT_RANGE(1, 1000000), .is_u32 = true },
 	{ KEY("metrics", "textfile", KEY_PATH_OR_EMPTY, metrics_textfile) },
 	{ KEY("metrics", "interval", KEY_DURATION, metrics_interval_us), INT_RANGE(SEC, 3600 * SEC) },
+	{ KEY("metrics", "listen", KEY_LISTEN, metrics_listen) },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -537,6 +539,21 @@ static int set_dirs(struct conf_parse *p, const char *name, const char *value)
 	return 0;
 }
 
+static int set_listen(struct conf_parse *p, const char *name, const char *value, struct ctw_listen *dst)
+{
+	const char *why;
+
+	if (value[0] == '\0') {
+		memset(dst, 0, sizeof(*dst));
+		return 0;
+	}
+	if (ctw_parse_listen(value, dst, &why) < 0) {
+		conf_error(p, p->lineno, "%s = %s: %s", name, value, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int set_value(struct conf_parse *p, const struct key_def *k, size_t slot, const char *name,
 		     const char *value)
 {
@@ -600,6 +617,8 @@ static int set_value(struct conf_parse *p, const struct key_def *k, size_t slot,
 		return 0;
 	case KEY_SHORTEN:
 		return set_shorten(p, value, p->cfg.timeout_shorten);
+	case KEY_LISTEN:
+		return set_listen(p, name, value, (struct ctw_listen *)field);
 	}
 	return -EINVAL;
 }
@@ -635,7 +654,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		conf_error(p, p->lineno, "%s given twice (first on line %u)", name, p->seen[slot]);
 		return 0;
 	}
-	if (value[0] == '\0' && k->kind != KEY_PATH_OR_EMPTY) {
+	if (value[0] == '\0' && k->kind != KEY_PATH_OR_EMPTY && k->kind != KEY_LISTEN) {
 		conf_error(p, p->lineno, "%s has an empty value", name);
 		return 0;
 	}
