@@ -12,7 +12,7 @@
 . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
 
 need_cmd systemd-analyze awk sed
-[ -n "${CTW_SRCDIR:-}" ] && [ -n "${CTW_BUILDDIR:-}" ] || skip "CTW_SRCDIR or CTW_BUILDDIR is not set (run through make check)"
+{ [ -n "${CTW_SRCDIR:-}" ] && [ -n "${CTW_BUILDDIR:-}" ]; } || skip "CTW_SRCDIR or CTW_BUILDDIR is not set (run through make check)"
 systemd-analyze security --help 2>/dev/null | grep -q -- '--offline' ||
 	skip "systemd-analyze has no --offline (systemd 250 or later needed)"
 UNIT=$CTW_BUILDDIR/systemd/ctwarden.service
