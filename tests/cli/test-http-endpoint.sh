@@ -62,10 +62,15 @@ daemon_up()
 	[ -s "$2" ] || { echo "<no $2 yet>"; return 1; }
 }
 
-# http [CURL ARGS...] URL: prints "CODE" then the body; never fails.
+# http [CURL ARGS...] URL: prints "CODE" then the body; never fails. Each
+# answer's code and path also go to $CTW_TMP/answers, to count them.
 http()
 {
-	curl -s -m 2 -o "$CTW_TMP/body" -w '%{http_code}\n' "$@" || :
+	local code
+	rm -f "$CTW_TMP/body"
+	code=$(curl -s -m 2 -o "$CTW_TMP/body" -w '%{http_code} %{url_effective}' "$@" || :)
+	echo "$code" >>"$CTW_TMP/answers"
+	echo "${code%% *}"
 	cat "$CTW_TMP/body" 2>/dev/null || :
 }
 
@@ -265,8 +270,11 @@ assert_contains "...with the reason, one line" "$WAIT_LAST" "cannot read the con
 assert_eq "...one line only" 2 "$(wc -l <<<"$WAIT_LAST")"
 echo 1234 >"$nf/nf_conntrack_count"
 assert_eventually "readable again: 200" 5 answers_ok "$base/healthz"
-assert_eventually "the 503 was counted" 10 metric_is \
-	'ctwarden_http_requests_total{path="/healthz",code="503"}' 1 "$base/metrics"
+# Every 503 the probes above got, and no other.
+n503=$(grep -c '^503 .*/healthz$' "$CTW_TMP/answers" || :)
+assert_ge "the probes got a 503" 1 "$n503"
+assert_eventually "each 503 was counted ($n503)" 10 metric_is \
+	'ctwarden_http_requests_total{path="/healthz",code="503"}' "$n503" "$base/metrics"
 
 # ---- the port in use; IPv6 ---------------------------------------------------------
 conf=$(ctw_conf busy "[metrics]
