@@ -4,8 +4,9 @@
  * libmicrohttpd pulls in GnuTLS and its seven libraries (p11-kit, idn2,
  * unistring, tasn1, nettle, hogweed, gmp), with their initialisers: linked
  * normally, a program that only returns from main() took 4.1 ms instead of
- * 1.7 ms here (hyperfine, 300 runs, load average 3.5), and every `ctwarden audit` would pay
- * that although only `ctwarden run` with [metrics] listen set serves HTTP.
+ * 1.7 ms here (hyperfine, 300 runs, load average 3.5), and every `ctwarden
+ * audit` would pay that although only `ctwarden run` with [metrics] listen
+ * set serves HTTP.
  *
  * Each function has the prototype of <microhttpd.h> (the compiler checks
  * them) and forwards to the real one, looked up once. A function the
