@@ -130,9 +130,11 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 		if (!d->poll_failing)
 			ctw_log(LOG_ERR, "cannot read the conntrack count or max: %s; retrying", strerror(-r));
 		d->poll_failing = true;
+		d->poll_error = r;
 		return r;
 	}
 	d->poll_failing = false;
+	d->poll_error = 0;
 	d->drops_total += poll.drops;
 	ctw_daemon_outside_observe(d, &poll);
 	fill_snapshot(d, &poll, now_us, &snap);
@@ -144,6 +146,7 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 	ctw_daemon_status_publish(d, &poll, now_us);
 	d->last_poll_wall_s = clock_s(CLOCK_REALTIME);
 	d->last_poll_duration_s = clock_s(CLOCK_MONOTONIC) - started;
+	d->last_good_poll_us = now_us;
 	ctw_daemon_metrics_publish(d, &poll, now_us);
 	if (!d->ready) {
 		d->ready = true;
