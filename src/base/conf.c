@@ -46,6 +46,7 @@ enum key_kind {
 	KEY_FLOOR,      /* one per timeout, found through timeouts.h */
 	KEY_MARKS,      /* VALUE[/MASK] ... */
 	KEY_ZONES,      /* ZONE ... */
+	KEY_LISTEN,     /* ADDRESS:PORT or empty */
 };
 
 struct key_def {
@@ -98,6 +99,7 @@ static const struct key_def keys[] = {
 	{ KEY("events", "batch", KEY_COUNT, event_batch), INT_RANGE(1, 1000000), .is_u32 = true },
 	{ KEY("metrics", "textfile", KEY_PATH_OR_EMPTY, metrics_textfile) },
 	{ KEY("metrics", "interval", KEY_DURATION, metrics_interval_us), INT_RANGE(SEC, 3600 * SEC) },
+	{ KEY("metrics", "listen", KEY_LISTEN, metrics_listen) },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -546,6 +548,21 @@ static int set_dirs(struct conf_parse *p, const char *name, const char *value)
 	return 0;
 }
 
+static int set_listen(struct conf_parse *p, const char *name, const char *value, struct ctw_listen *dst)
+{
+	const char *why;
+
+	if (value[0] == '\0') {
+		memset(dst, 0, sizeof(*dst));
+		return 0;
+	}
+	if (ctw_parse_listen(value, dst, &why) < 0) {
+		conf_error(p, p->lineno, "%s = %s: %s", name, value, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* One number of a mark or zone list: decimal or 0x hex, at most max. */
 static int list_number(struct conf_parse *p, const char *name, const char *tok, uint64_t max, uint64_t *out)
 {
@@ -677,6 +694,8 @@ static int set_value(struct conf_parse *p, const struct key_def *k, size_t slot,
 	case KEY_MARKS:
 	case KEY_ZONES:
 		return set_excludes(p, k, name, value);
+	case KEY_LISTEN:
+		return set_listen(p, name, value, (struct ctw_listen *)field);
 	}
 	return -EINVAL;
 }
@@ -712,7 +731,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		conf_error(p, p->lineno, "%s given twice (first on line %u)", name, p->seen[slot]);
 		return 0;
 	}
-	if (value[0] == '\0' && k->kind != KEY_PATH_OR_EMPTY) {
+	if (value[0] == '\0' && k->kind != KEY_PATH_OR_EMPTY && k->kind != KEY_LISTEN) {
 		conf_error(p, p->lineno, "%s has an empty value", name);
 		return 0;
 	}

@@ -68,6 +68,7 @@ struct ctw_config {
 	/* [metrics] */
 	char metrics_textfile[CTW_CONF_PATH_MAX]; /* node_exporter textfile, "" = off */
 	uint64_t metrics_interval_us;      /* rewritten at least this often, else only on change */
+	struct ctw_listen metrics_listen;  /* the HTTP endpoint (/metrics, /healthz); .set false = off */
 
 	/* Where the values came from, for messages: the file (or "(defaults)"). */
 	char source[CTW_CONF_PATH_MAX];

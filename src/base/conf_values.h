@@ -14,6 +14,20 @@ int ctw_parse_size(const char *s, uint64_t *out);         /* bytes; K KiB M MiB 
 int ctw_parse_decimal(const char *s, double *out);        /* "4" "0.25": plain non-negative decimal */
 int ctw_parse_bool(const char *s, bool *out);             /* yes/no true/false 1/0 */
 
+/* An address to listen on: "127.0.0.1:9747" or "[::1]:9747". Literal
+ * addresses only (a host name would need a resolver at start-up, and could
+ * change under a running daemon); port 1 to 65535. */
+#define CTW_LISTEN_TEXT_MAX 64
+struct ctw_listen {
+	bool set;                 /* false: no endpoint */
+	bool ipv6;
+	uint8_t addr[16];         /* network byte order: 4 bytes for IPv4, 16 for IPv6 */
+	uint16_t port;
+	char text[CTW_LISTEN_TEXT_MAX]; /* as written, for messages */
+};
+/* 0, or -EINVAL with *why saying what is wrong (a constant string). */
+int ctw_parse_listen(const char *s, struct ctw_listen *out, const char **why);
+
 /* Format a duration for humans ("1h", "30s", "100ms"). */
 void ctw_format_duration(uint64_t us, char *buf, size_t len);
 

@@ -59,6 +59,13 @@ static const struct ctw_metric_desc table[CTW_M__COUNT] = {
 				 "Verdict of ctwarden audit, as its exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN." },
 	[CTW_M_AUDIT_FINDINGS] = { "ctwarden_audit_findings", CTW_PROM_GAUGE, "severity",
 				   "Findings of ctwarden audit by severity (the audit shows each with its remedy)." },
+	[CTW_M_HTTP_REQUESTS] = { "ctwarden_http_requests_total", CTW_PROM_COUNTER, "path,code",
+				  "Requests the HTTP endpoint answered, by path (/metrics, /healthz, other) and status code." },
+	[CTW_M_HTTP_ERRORS] = { "ctwarden_http_request_errors_total", CTW_PROM_COUNTER, "cause",
+				"Requests of the HTTP endpoint that ended before their answer was sent, by cause "
+				"(timeout, client_abort, read_error, other)." },
+	[CTW_M_HTTP_CONNECTIONS] = { "ctwarden_http_connections", CTW_PROM_GAUGE, "",
+				     "Connections open to the HTTP endpoint." },
 };
 
 const struct ctw_metric_desc *ctw_metric_desc(enum ctw_metric m)

@@ -1,4 +1,6 @@
-/* ctwarden's metrics from the running daemon, for node_exporter's textfile collector. */
+/* ctwarden's metrics from the running daemon: rendered once per change into
+ * one buffer, which the textfile ([metrics] textfile, for node_exporter's
+ * textfile collector) and the HTTP endpoint's /metrics both serve. */
 #include "daemon/daemon_metrics.h"
 
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include "base/prom_metrics.h"
 #include "daemon/daemon_outside.h"
 #include "kernel/netns_name.h"
+#include "output/http.h"
 
 #define SYSCTL_PREFIX "net.netfilter."
 
@@ -199,6 +202,25 @@ static void build(struct ctw_prom *p, struct ctw_daemon *d, const struct ctw_pol
 	ctw_prom_sample(p, NULL, 0, d->last_poll_wall_s);
 	ctw_prom_metric_family(p, CTW_M_POLL_DURATION);
 	ctw_prom_sample(p, NULL, 0, d->last_poll_duration_s);
+	if (d->http)
+		ctw_http_metrics(d->http, p);
+}
+
+/* The endpoint's counters: a scrape is a change the next render shows. */
+static uint64_t http_fingerprint(const struct ctw_daemon *d)
+{
+	const struct ctw_http_counts *c;
+	uint64_t h = 0;
+
+	if (!d->http)
+		return 0;
+	c = ctw_http_counts(d->http);
+	for (int i = 0; i < CTW_HTTP_PATH__COUNT; i++)
+		for (int k = 0; k < CTW_HTTP_CODE__COUNT; k++)
+			h = h * 31 + c->requests[i][k];
+	for (int e = 0; e < CTW_HTTP_ERR__COUNT; e++)
+		h = h * 31 + c->errors[e];
+	return h * 31 + c->connections;
 }
 
 /* Something a scrape would show differently: counts, drops, events, knobs. */
@@ -216,7 +238,7 @@ static uint64_t fingerprint(const struct ctw_daemon *d, const struct ctw_poll *p
 	}
 	for (int t = 0; t < CTW_TO__COUNT; t++)
 		h = h * 31 + p->timeout_s[t];
-	return h;
+	return h * 1099511628211ULL + http_fingerprint(d);
 }
 
 void ctw_daemon_metrics_publish(struct ctw_daemon *d, const struct ctw_poll *poll, uint64_t now_us)
@@ -225,7 +247,7 @@ void ctw_daemon_metrics_publish(struct ctw_daemon *d, const struct ctw_poll *pol
 	uint64_t fp;
 	int r;
 
-	if (!d->cfg.metrics_textfile[0])
+	if (!d->cfg.metrics_textfile[0] && !d->http)
 		return;
 	fp = fingerprint(d, poll);
 	if (!d->metrics_dirty && fp == d->metrics_fingerprint && d->metrics_written_us &&
@@ -238,14 +260,20 @@ void ctw_daemon_metrics_publish(struct ctw_daemon *d, const struct ctw_poll *pol
 	ctw_prom_reset(&d->metrics);
 	build(&d->metrics, d, poll);
 	r = ctw_prom_error(&d->metrics);
-	if (r == 0) {
+	d->metrics_good = r == 0;
+	if (r == 0 && d->cfg.metrics_textfile[0]) {
 		const char *text = ctw_prom_text(&d->metrics);
 
 		r = ctw_prom_write_file(d->cfg.metrics_textfile, text, strlen(text), &step);
 	}
-	if (r < 0 && !d->metrics_failing)
-		ctw_log(LOG_WARNING, "cannot write the metrics file %s (%s): %s; trying again next round",
-			d->cfg.metrics_textfile, step ? step : "building it", strerror(-r));
+	if (r < 0 && !d->metrics_failing) {
+		if (d->cfg.metrics_textfile[0])
+			ctw_log(LOG_WARNING, "cannot write the metrics file %s (%s): %s; trying again next round",
+				d->cfg.metrics_textfile, step ? step : "building it", strerror(-r));
+		else
+			ctw_log(LOG_WARNING, "cannot build the metrics for /metrics: %s; trying again next round",
+				strerror(-r));
+	}
 	d->metrics_failing = r < 0;
 	d->metrics_dirty = false;
 	d->metrics_fingerprint = fp;
@@ -257,4 +285,5 @@ void ctw_daemon_metrics_fini(struct ctw_daemon *d)
 	if (d->metrics_ready)
 		ctw_prom_free(&d->metrics);
 	d->metrics_ready = false;
+	d->metrics_good = false;
 }
