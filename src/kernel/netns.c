@@ -136,7 +136,7 @@ static void name_pod(const char *pod_log_dir, char *name, size_t len)
 
 static void name_for_pid(const char *proc_dir, const char *pod_log_dir, long pid, char *name, size_t len)
 {
-	char path[64], text[1024];
+	char path[4096], text[1024];   /* proc_dir may be a long fixture path */
 	ssize_t n;
 	int fd;
 
