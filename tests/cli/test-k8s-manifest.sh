@@ -4,7 +4,8 @@
 # ConfigMap, or its fixed ones: /dev/kmsg, the journal's directory) and is
 # mounted where the daemon looks; /run or /var/run is never mounted whole;
 # hostNetwork and hostPID; the probes and the scrape annotation name the port
-# the ConfigMap's listen names; the image tag is configure.ac's version; no
+# the ConfigMap's listen names; the image tag and the Containerfile's version
+# label are configure.ac's version; no
 # RBAC; and the ConfigMap's ctwarden.conf passes `ctwarden check-config`.
 # Each check is also shown to fail on a manifest broken on purpose. No root.
 # shellcheck source=SCRIPTDIR/../lib.sh
@@ -139,6 +140,12 @@ check()
 
 run check "$K8S"
 assert_eq "the shipped manifests hold every rule" "0 " "$RC $OUT$ERR"
+
+# The image's version label (the Containerfile's default) is the same version.
+label=$(sed -n 's/^ARG VERSION=//p' "$CTW_SRCDIR/contrib/container/Containerfile")
+assert_eq "the Containerfile labels the image with configure.ac's version" "$VERSION" "$label"
+assert_contains "the Containerfile labels the license" "$(cat "$CTW_SRCDIR/contrib/container/Containerfile")" \
+	'org.opencontainers.image.licenses="GPL-2.0-or-later"'
 
 # The ConfigMap's ctwarden.conf is a valid configuration (mode as mounted: 0400).
 chmod 400 "$CTW_TMP/ctwarden.conf"
