@@ -100,7 +100,7 @@ else
 fi
 size=$("${PM[@]}" image inspect "$IMAGE" --format '{{.Size}}')
 base_size=$("${PM[@]}" image inspect "$BASE" --format '{{.Size}}')
-echo "image size: $size bytes ($((size / 1000000)) MB; its base, the cached root: $((base_size / 1000000)) MB)"
+echo "image size: $size bytes ($((size / 1000000)) MB); its base, the cached root: $base_size bytes; the runtime stage adds $(((size - base_size) / 1000)) kB"
 assert_eq "the image's license label" "GPL-2.0-or-later" \
 	"$("${PM[@]}" image inspect "$IMAGE" --format '{{index .Labels "org.opencontainers.image.licenses"}}')"
 assert_eq "the image's version label is configure.ac's" "$VERSION" \
