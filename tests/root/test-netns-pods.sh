@@ -77,7 +77,7 @@ holder_a=$!
 ctw_on_exit "kill $holder_a 2>/dev/null; wait $holder_a 2>/dev/null || true"
 pod_cgroup "$CG_A" "$holder_a"
 wait_for "A's holder in its pod cgroup" 5 grep -q "pod$UID_A" "/proc/$holder_a/cgroup"
-wait_for "A's holder in $NS" 5 test "$(stat -L -c %i "/proc/$holder_a/ns/net")" = "$NS_INODE"
+wait_for "A's holder in $NS" 5 sh -c '[ "$(stat -L -c %i "/proc/$1/ns/net")" = "$2" ]' - "$holder_a" "$NS_INODE"
 
 # B: only a process, in a systemd-driver pod cgroup (the UID's dashes as
 # underscores); its flood makes the daemon scan /proc.
@@ -85,7 +85,7 @@ unshare -n sleep 600 &
 holder_b=$!
 ctw_on_exit "kill $holder_b 2>/dev/null; wait $holder_b 2>/dev/null || true"
 pod_cgroup "$CG_B" "$holder_b"
-wait_for "B's own namespace" 5 test "$(readlink "/proc/$holder_b/ns/net")" != "$(readlink /proc/self/ns/net)"
+wait_for "B's own namespace" 5 sh -c '[ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]' - "$holder_b"
 in_b() { nsenter -t "$holder_b" -n "$@"; }
 in_b ip link set lo up
 in_b nft 'table inet ctwt { chain out { type filter hook output priority 0; ct state new accept; }; }'
