@@ -56,6 +56,11 @@ default_ulimits = ["nofile=20000:20000", "nproc=1000:1000"]
 [engine]
 infra_image = "$PAUSE"
 EOF
+# A base (and infra) imported from an earlier cache goes: its cache is gone.
+for old in $("${PM[@]}" images --format '{{.Repository}}:{{.Tag}}' |
+	grep -E '^localhost/ctwarden-test-(base|pause):' || true); do
+	case $old in "$BASE" | "$PAUSE") ;; *) "${PM[@]}" rmi -f "$old" >/dev/null 2>&1 || true ;; esac
+done
 if ! "${PM[@]}" image exists "$BASE"; then
 	echo "importing $CACHE as $BASE"
 	tar -C "$CACHE" -c . | "${PM[@]}" import -q - "$BASE" >/dev/null
