@@ -179,6 +179,8 @@ int ctw_parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
+static void __attribute__((format(printf, 3, 4))) format_into(char *buf, size_t len, const char *fmt, ...);
+
 int ctw_parse_listen(const char *s, struct ctw_listen *out, const char **why)
 {
 	char host[INET6_ADDRSTRLEN + 1];
@@ -195,25 +197,21 @@ int ctw_parse_listen(const char *s, struct ctw_listen *out, const char **why)
 	if (s[0] == '[') {
 		const char *close = strchr(s, ']');
 
-		if (!close || close[1] != ':') {
+		if (!close || (close[1] != ':' && close[1] != '\0')) {
 			*why = "an IPv6 address is written in brackets, then a colon and the port: [::1]:9747";
 			return -EINVAL;
 		}
 		start = s + 1;
 		n = (size_t)(close - start);
-		colon = close + 1;
+		colon = close[1] ? close + 1 : NULL;
 		l.ipv6 = true;
 	} else {
 		colon = strrchr(s, ':');
-		if (!colon) {
-			*why = "no port: must be ADDRESS:PORT, like 127.0.0.1:9747 or [::1]:9747";
-			return -EINVAL;
-		}
-		if (memchr(s, ':', (size_t)(colon - s))) {
+		if (colon && memchr(s, ':', (size_t)(colon - s))) {
 			*why = "an IPv6 address must be in brackets: [::1]:9747";
 			return -EINVAL;
 		}
-		n = (size_t)(colon - s);
+		n = colon ? (size_t)(colon - s) : strlen(s);
 	}
 	if (n == 0 || n >= sizeof(host)) {
 		*why = "no address before the port (0.0.0.0 or [::] for every address)";
@@ -225,13 +223,15 @@ int ctw_parse_listen(const char *s, struct ctw_listen *out, const char **why)
 		*why = l.ipv6 ? "not an IPv6 address" : "not an IPv4 address (host names are not resolved)";
 		return -EINVAL;
 	}
-	if (ctw_parse_u64(colon + 1, &port) < 0 || port < 1 || port > 65535) {
+	port = CTW_LISTEN_DEFAULT_PORT;
+	if (colon && (ctw_parse_u64(colon + 1, &port) < 0 || port < 1 || port > 65535)) {
 		*why = "the port must be a number from 1 to 65535";
 		return -EINVAL;
 	}
 	l.port = (uint16_t)port;
 	l.set = true;
-	memcpy(l.text, s, strlen(s) + 1);
+	/* With the port, also when it was left out: messages name what is used. */
+	format_into(l.text, sizeof(l.text), "%s%s%s:%u", l.ipv6 ? "[" : "", host, l.ipv6 ? "]" : "", l.port);
 	*out = l;
 	return 0;
 }

@@ -681,8 +681,8 @@ static void test_sample_config(void **state)
 	assert_int_equal(ctw_config_parse_buffer("sample", text, used, &c, err, sizeof(err)), 0);
 	memcpy(d.source, c.source, sizeof(d.source));
 	assert_memory_equal(&c, &d, sizeof(c));
-	/* 25 fixed keys plus one floor per timeout, plus shorten, the 4 retire keys and pod_log_dir. */
-	assert_int_equal(keys, 31 + CTW_TO__COUNT);
+	/* 25 fixed keys plus one floor per timeout, plus shorten, the 4 retire keys, listen and pod_log_dir. */
+	assert_int_equal(keys, 32 + CTW_TO__COUNT);
 }
 
 /* Where namespaces are bind-mounted, and which get event sockets. */
@@ -719,10 +719,78 @@ static void test_netns_keys(void **state)
 	}
 }
 
+/* [metrics] listen: a literal address and a port, or empty for none; the
+ * bytes are what inet_pton gives, written out here by hand. */
+static void test_listen_key(void **state)
+{
+	static const uint8_t loop4[4] = { 127, 0, 0, 1 };
+	static const uint8_t any4[4] = { 0, 0, 0, 0 };
+	static const uint8_t loop6[16] = { [15] = 1 };
+	static const uint8_t v6[16] = { 0xfd, 0x00, [14] = 0x12, [15] = 0x34 };
+	static const struct {
+		const char *text;
+		bool ipv6;
+		const uint8_t *addr;
+		uint16_t port;
+		const char *shown;
+	} good[] = {
+		{ "127.0.0.1:9747", false, loop4, 9747, "127.0.0.1:9747" },
+		{ "0.0.0.0:1", false, any4, 1, "0.0.0.0:1" },
+		{ "[::1]:9747", true, loop6, 9747, "[::1]:9747" },
+		{ "[fd00::1234]:65535", true, v6, 65535, "[fd00::1234]:65535" },
+		/* ctwarden's port when none is given */
+		{ "127.0.0.1", false, loop4, 9747, "127.0.0.1:9747" },
+		{ "[::1]", true, loop6, 9747, "[::1]:9747" },
+		{ "127.0.0.1:08080", false, loop4, 8080, "127.0.0.1:8080" },
+	};
+	static const char *const bad[][2] = {
+		{ "localhost:9747", "not an IPv4 address (host names are not resolved)" },
+		{ "127.0.0.1:", "the port must be a number from 1 to 65535" },
+		{ "::1", "an IPv6 address must be in brackets: [::1]:9747" },
+		{ "127.0.0.1:0", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:65536", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:http", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:97 47", "the port must be a number from 1 to 65535" },
+		{ ":9747", "no address before the port (0.0.0.0 or [::] for every address)" },
+		{ "::1:9747", "an IPv6 address must be in brackets: [::1]:9747" },
+		{ "[::1]9747", "an IPv6 address is written in brackets, then a colon and the port: [::1]:9747" },
+		{ "[127.0.0.1]:9747", "not an IPv6 address" },
+		{ "300.0.0.1:9747", "not an IPv4 address (host names are not resolved)" },
+	};
+	struct ctw_config c;
+	char text[256], want[512], err[512];
+
+	(void)state;
+	c = parse_ok("");
+	assert_false(c.metrics_listen.set);
+	c = parse_ok("[metrics]\nlisten =\n");
+	assert_false(c.metrics_listen.set);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "[metrics]\nlisten = %s\n", good[i].text);
+		c = parse_ok(text);
+		assert_true(c.metrics_listen.set);
+		assert_int_equal(c.metrics_listen.ipv6, good[i].ipv6);
+		assert_memory_equal(c.metrics_listen.addr, good[i].addr, good[i].ipv6 ? 16 : 4);
+		assert_int_equal(c.metrics_listen.port, good[i].port);
+		assert_string_equal(c.metrics_listen.text, good[i].shown);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[daemon]\nmode = advise\n[metrics]\nlisten = %s\n", bad[i][0]);
+		assert_int_equal(ctw_config_parse_buffer("x.conf", text, strlen(text), &c, err, sizeof(err)), -EINVAL);
+		snprintf(want, sizeof(want), "x.conf:4: listen = %s: %s", bad[i][0], bad[i][1]);
+		assert_string_equal(err, want);
+	}
+	/* In the wrong section it is pointed home. */
+	snprintf(text, sizeof(text), "[daemon]\nlisten = 127.0.0.1:9747\n");
+	assert_int_equal(ctw_config_parse_buffer("x.conf", text, strlen(text), &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "x.conf:2: listen belongs under [metrics], not [daemon]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_netns_keys),
+		cmocka_unit_test(test_listen_key),
 		cmocka_unit_test(test_duration_good),
 		cmocka_unit_test(test_duration_bad),
 		cmocka_unit_test(test_percent),
