@@ -153,7 +153,7 @@ static int add_watcher(struct ctw_poller *p, struct ctw_netns_ref *ref)
 	int r;
 
 	if (strncmp(ref->name, "pid ", 4) == 0)
-		ctw_netns_name_pid("/proc", p->cfg->pod_log_dir, ref);
+		ctw_netns_name_pid_pod("/proc", p->cfg->pod_log_dir, ref);
 	if (p->fd_limit && (uint64_t)(p->n_watch + 1) * CTW_FDS_PER_WATCHER + CTW_FD_RESERVE > p->fd_limit) {
 		r = -EMFILE;
 		goto bad;
@@ -206,7 +206,7 @@ static void name_after_pod(struct ctw_poller *p, struct ctw_watcher *w, const st
 		return;
 	w->named_by_process = true;
 	named = *ref;
-	ctw_netns_name_pid("/proc", p->cfg->pod_log_dir, &named);
+	ctw_netns_name_pid_pod("/proc", p->cfg->pod_log_dir, &named);
 	if (strncmp(named.name, "pod ", 4) == 0)
 		snprintf(w->ref.name, sizeof(w->ref.name), "%s", named.name);
 }

@@ -222,12 +222,17 @@ int ctw_netns_scan(const char *proc_dir, const char *const *dirs, size_t ndirs, 
 	return 0;
 }
 
-void ctw_netns_name_pid(const char *proc_dir, const char *pod_log_dir, struct ctw_netns_ref *ref)
+void ctw_netns_name_pid_pod(const char *proc_dir, const char *pod_log_dir, struct ctw_netns_ref *ref)
 {
 	long pid;
 
 	if (sscanf(ref->name, "pid %ld", &pid) == 1)
 		name_for_pid(proc_dir, pod_log_dir, pid, ref->name, sizeof(ref->name));
+}
+
+void ctw_netns_name_pid(const char *proc_dir, struct ctw_netns_ref *ref)
+{
+	ctw_netns_name_pid_pod(proc_dir, NULL, ref);
 }
 
 int ctw_netns_enter(const struct ctw_netns_ref *ref, int (*fn)(void *userdata), void *userdata)

@@ -198,7 +198,7 @@ expect_caught "RBAC" "no RBAC" \
 	rbac daemonset.yaml 's + "---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ctwarden\n"'
 
 # And check-config refuses a broken ConfigMap with FILE:LINE.
-break_copy badconf configmap.yaml 's.replace("listen = 0.0.0.0:9747", "listen = 0.0.0.0")' >/dev/null
+break_copy badconf configmap.yaml 's.replace("listen = 0.0.0.0:9747", "listen = 0.0.0.0:70000")' >/dev/null
 chmod 400 "$CTW_TMP/ctwarden.conf"
 run "$CTWARDEN" -c "$CTW_TMP/ctwarden.conf" check-config
 assert_ne "a ConfigMap with a bad listen fails check-config" "0" "$RC"

@@ -110,7 +110,7 @@ static const char *pod_name_of(long pid, const char *log_dir)
 
 	memset(&ref, 0, sizeof(ref));
 	snprintf(ref.name, sizeof(ref.name), "pid %ld", pid);
-	ctw_netns_name_pid(CTW_FIXTURES "/pods/proc", log_dir, &ref);
+	ctw_netns_name_pid_pod(CTW_FIXTURES "/pods/proc", log_dir, &ref);
 	return ref.name;
 }
 
