@@ -75,6 +75,7 @@ static const struct key_def keys[] = {
 	{ KEY("daemon", "alert_reminder", KEY_DURATION, alert_reminder_us), INT_RANGE(SEC, 7 * DAY) },
 	{ KEY("daemon", "all_netns", KEY_BOOL, all_netns) },
 	{ KEY("daemon", "netns_dirs", KEY_DIRS, netns_dirs) },
+	{ KEY("daemon", "pod_log_dir", KEY_PATH_OR_EMPTY, pod_log_dir) },
 	{ KEY("daemon", "events", KEY_EVENTS, events_scope) },
 	{ KEY("daemon", "on_outside_change", KEY_OUTSIDE, outside_adopt) },
 	{ KEY("thresholds", "warn", KEY_PERCENT, warn_pct), PCT_RANGE(100) },
@@ -143,6 +144,7 @@ void ctw_config_defaults(struct ctw_config *c)
 	copy_str(c->netns_dirs[0], CTW_CONF_PATH_MAX, "/run/netns");
 	copy_str(c->netns_dirs[1], CTW_CONF_PATH_MAX, "/var/run/docker/netns");
 	c->n_netns_dirs = 2;
+	copy_str(c->pod_log_dir, sizeof(c->pod_log_dir), "/var/log/pods");
 	c->events_scope = CTW_EVENTS_ALL;
 	c->metrics_interval_us = 15 * SEC;
 	c->warn_pct = 75;

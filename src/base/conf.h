@@ -31,6 +31,7 @@ struct ctw_config {
 	bool all_netns;              /* watch every network namespace, not only our own */
 	char netns_dirs[CTW_NETNS_DIRS_MAX][CTW_CONF_PATH_MAX]; /* where tools bind-mount namespaces */
 	unsigned n_netns_dirs;
+	char pod_log_dir[CTW_CONF_PATH_MAX]; /* the kubelet's /var/log/pods: pod names by UID; "" = none */
 	enum ctw_events_scope events_scope;
 	bool outside_adopt;          /* on_outside_change = adopt (else yield) */
 

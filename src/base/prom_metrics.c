@@ -49,6 +49,8 @@ static const struct ctw_metric_desc table[CTW_M__COUNT] = {
 				  "Network namespaces whose conntrack table ctwarden watches." },
 	[CTW_M_NETNS_UNWATCHABLE] = { "ctwarden_netns_unwatchable", CTW_PROM_GAUGE, "",
 				      "Network namespaces ctwarden found but could not watch." },
+	[CTW_M_NETNS_POD] = { "ctwarden_netns_pod_info", CTW_PROM_GAUGE, NS ",pod_namespace,pod",
+			      "Always 1; the Kubernetes pod a watched namespace belongs to (join on netns_inode)." },
 	[CTW_M_LAST_POLL] = { "ctwarden_last_poll_timestamp_seconds", CTW_PROM_GAUGE, "",
 			      "Unix time the values were last read." },
 	[CTW_M_POLL_DURATION] = { "ctwarden_poll_duration_seconds", CTW_PROM_GAUGE, "",

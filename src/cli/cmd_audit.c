@@ -162,7 +162,7 @@ static void netns_label(struct audit_ctx *ctx)
 		dirs[i] = ctx->cfg.netns_dirs[i];
 	ctw_netns_scan("/proc", dirs, ctx->cfg.n_netns_dirs, netns_match, NULL, &m);
 	if (m.found)
-		ctw_netns_name_pid("/proc", &m.ref);
+		ctw_netns_name_pid_pod("/proc", ctx->cfg.pod_log_dir, &m.ref);
 	else
 		snprintf(m.ref.name, sizeof(m.ref.name), "pid %ld", (long)getpid());
 	snprintf(ctx->netns, sizeof(ctx->netns), "%s", m.ref.name);

@@ -15,6 +15,7 @@
 #include "base/prom.h"
 #include "base/prom_metrics.h"
 #include "daemon/daemon_outside.h"
+#include "kernel/netns_name.h"
 #include "output/http.h"
 
 #define SYSCTL_PREFIX "net.netfilter."
@@ -135,6 +136,29 @@ static void knobs(struct ctw_prom *p, const struct ctw_daemon *d, const struct c
 	}
 }
 
+/* The pod behind each namespace that is one: an info metric, so the other
+ * series keep one label set and a query adds the pod with
+ * "* on(netns_inode) group_left(pod_namespace, pod)". */
+static void pods(struct ctw_prom *p, const struct ctw_daemon *d)
+{
+	ctw_prom_metric_family(p, CTW_M_NETNS_POD);
+	for (unsigned i = 0; i < d->poller.n_watch; i++) {
+		const struct ctw_watcher *w = d->poller.watch[i];
+		char ns[CTW_NETNS_NAME_MAX], pod[CTW_NETNS_NAME_MAX];
+		struct ns_label n;
+		struct ctw_prom_label l[4];
+
+		if (!ctw_netns_name_pod(w->ref.name, ns, sizeof(ns), pod, sizeof(pod)))
+			continue;
+		label(&n, w);
+		l[0] = n.l[0];
+		l[1] = n.l[1];
+		l[2] = (struct ctw_prom_label){ "pod_namespace", ns };
+		l[3] = (struct ctw_prom_label){ "pod", pod };
+		ctw_prom_sample_u64(p, l, 4, 1);
+	}
+}
+
 static void build(struct ctw_prom *p, struct ctw_daemon *d, const struct ctw_poll *poll)
 {
 	const struct ctw_prom_label version = { "version", d->version ? d->version : "unknown" };
@@ -173,6 +197,7 @@ static void build(struct ctw_prom *p, struct ctw_daemon *d, const struct ctw_pol
 	ctw_prom_sample_u64(p, NULL, 0, poll->n_netns);
 	ctw_prom_metric_family(p, CTW_M_NETNS_UNWATCHABLE);
 	ctw_prom_sample_u64(p, NULL, 0, poll->n_unwatchable);
+	pods(p, d);
 	ctw_prom_metric_family(p, CTW_M_LAST_POLL);
 	ctw_prom_sample(p, NULL, 0, d->last_poll_wall_s);
 	ctw_prom_metric_family(p, CTW_M_POLL_DURATION);
@@ -207,6 +232,9 @@ static uint64_t fingerprint(const struct ctw_daemon *d, const struct ctw_poll *p
 		const struct ctw_watcher *w = d->poller.watch[i];
 
 		h = h * 1099511628211ULL + w->count + w->drops * 3 + w->early_drops * 5;
+		/* A namespace renamed after its pod changes the labels. */
+		for (const char *c = w->ref.name; *c; c++)
+			h = h * 31 + (unsigned char)*c;
 	}
 	for (int t = 0; t < CTW_TO__COUNT; t++)
 		h = h * 31 + p->timeout_s[t];

@@ -19,9 +19,13 @@ static void seed(struct ctw_daemon *d, struct ctw_watcher *w)
 	ctw_policy_state_init(&w->tpol);
 	for (int t = 0; t < CTW_TO__COUNT; t++) {
 		const char *name = ctw_knob_sysctl_name(CTW_KNOB_TIMEOUT(t));
+		char key[CTW_NETNS_NAME_MAX];
 		uint64_t original;
-		int r = w->opts.own ? ctw_state_get_original(&d->actuator.state, name, &original)
-				    : ctw_state_netns_get(&d->actuator.state, w->ref.name, w->ref.inode, name, &original);
+		int r;
+
+		ctw_state_netns_key(w->ref.path, key, sizeof(key));
+		r = w->opts.own ? ctw_state_get_original(&d->actuator.state, name, &original)
+				: ctw_state_netns_get(&d->actuator.state, key, w->ref.inode, name, &original);
 
 		if (r == 0) {
 			w->tpol.shortened[t] = true;

@@ -681,8 +681,8 @@ static void test_sample_config(void **state)
 	assert_int_equal(ctw_config_parse_buffer("sample", text, used, &c, err, sizeof(err)), 0);
 	memcpy(d.source, c.source, sizeof(d.source));
 	assert_memory_equal(&c, &d, sizeof(c));
-	/* 25 fixed keys plus one floor per timeout, plus shorten, the 4 retire keys and listen. */
-	assert_int_equal(keys, 31 + CTW_TO__COUNT);
+	/* 25 fixed keys plus one floor per timeout, plus shorten, the 4 retire keys, listen and pod_log_dir. */
+	assert_int_equal(keys, 32 + CTW_TO__COUNT);
 }
 
 /* Where namespaces are bind-mounted, and which get event sockets. */
@@ -695,6 +695,7 @@ static void test_netns_keys(void **state)
 		{ "[daemon]\nnetns_dirs = run/netns\n", "x.conf:2: netns_dirs = run/netns: must be an absolute path" },
 		{ "[daemon]\nnetns_dirs = /a /b /c /d /e /f /g /h /i\n", "x.conf:2: netns_dirs: at most 8 directories" },
 		{ "[daemon]\nnetns_dirs = /a/../etc\n", "x.conf:2: netns_dirs = /a/../etc: '..' is not allowed in the path" },
+		{ "[daemon]\n\npod_log_dir = var/log/pods\n", "x.conf:3: pod_log_dir = var/log/pods: must be an absolute path" },
 	};
 	struct ctw_config c;
 	char err[512];
@@ -705,6 +706,12 @@ static void test_netns_keys(void **state)
 	assert_string_equal(c.netns_dirs[0], "/run/netns");
 	assert_string_equal(c.netns_dirs[1], "/srv/ns");
 	assert_int_equal(c.events_scope, CTW_EVENTS_OWN);
+	/* The kubelet's log directory: /var/log/pods unless set; empty is off. */
+	assert_string_equal(c.pod_log_dir, "/var/log/pods");
+	assert_int_equal(ctw_config_parse_buffer("x.conf", "[daemon]\npod_log_dir = /srv/pods\n", 33, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.pod_log_dir, "/srv/pods");
+	assert_int_equal(ctw_config_parse_buffer("x.conf", "[daemon]\npod_log_dir =\n", 23, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.pod_log_dir, "");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(ctw_config_parse_buffer("x.conf", bad[i][0], strlen(bad[i][0]), &c, err, sizeof(err)),
 				 -EINVAL);
