@@ -1,4 +1,5 @@
-/* One poll round of the daemon: snapshot -> policy -> actuator -> journal. */
+/* One poll round of the daemon: snapshot -> policy -> actuator -> journal,
+ * then the retirement passes the timeout steps made due. */
 #include "daemon/daemon_round.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "daemon/daemon_carry.h"
 #include "daemon/daemon_metrics.h"
 #include "daemon/daemon_outside.h"
+#include "daemon/daemon_retire.h"
 #include "daemon/daemon_status.h"
 #include "daemon/daemon_timeouts.h"
 
@@ -106,6 +108,7 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 			snap.buckets = dec->new_value;
 	}
 	ctw_daemon_timeouts_round(d, &snap, &poll);
+	ctw_daemon_retire_round(d, now_us);
 	update_status(d, &poll);
 	ctw_daemon_status_publish(d, &poll, now_us);
 	d->last_poll_wall_s = clock_s(CLOCK_REALTIME);

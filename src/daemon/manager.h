@@ -21,6 +21,7 @@
 #include "policy/policy.h"
 
 struct ctw_netns_watch;
+struct ctw_retire_run;
 
 struct ctw_daemon {
 	sd_event *event;
@@ -60,6 +61,11 @@ struct ctw_daemon {
 	uint64_t metrics_counts[CTW_EV__COUNT];   /* decisions_total by kind */
 	bool limit_reached;                       /* wanted to raise, a limit said no */
 	double last_poll_wall_s, last_poll_duration_s;
+
+	/* Retirement passes running now, one per namespace at most (daemon_retire.c). */
+	struct ctw_retire_run **retire_runs;
+	unsigned n_retire_runs, cap_retire_runs;
+	uint64_t last_round_us;       /* the previous poll round, for the passes' worst gap */
 
 	struct ctw_status status_file;/* what `ctwarden status` reads */
 	bool status_dirty;            /* a decision since the last write */

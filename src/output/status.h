@@ -105,6 +105,7 @@ struct ctw_status_retire {
 	uint64_t seen, deleted, retimed, skipped, gone, failed;
 	uint64_t oldest_idle_s;
 	double duration_s;
+	double max_poll_gap_s;                /* the longest gap between poll rounds meanwhile */
 };
 
 struct ctw_status {

@@ -254,6 +254,7 @@ static struct json_object *retire_entry_json(const struct ctw_status_retire *r)
 	add(o, "failed", json_object_new_uint64(r->failed));
 	add(o, "oldest_idle_s", json_object_new_uint64(r->oldest_idle_s));
 	add(o, "duration_s", fixed(true, r->duration_s, 3));
+	add(o, "max_poll_gap_s", fixed(true, r->max_poll_gap_s, 3));
 	return o;
 }
 
