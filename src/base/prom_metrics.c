@@ -57,6 +57,11 @@ static const struct ctw_metric_desc table[CTW_M__COUNT] = {
 				 "Verdict of ctwarden audit, as its exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN." },
 	[CTW_M_AUDIT_FINDINGS] = { "ctwarden_audit_findings", CTW_PROM_GAUGE, "severity",
 				   "Findings of ctwarden audit by severity (the audit shows each with its remedy)." },
+	[CTW_M_ENTRIES_RETIRED] = { "ctwarden_entries_retired_total", CTW_PROM_COUNTER, NS ",timeout,action",
+				    "Entries retirement passes deleted or retimed after a timeout was shortened, by timeout "
+				    "and action (deleted, retimed)." },
+	[CTW_M_RETIRE_DURATION] = { "ctwarden_retire_last_duration_seconds", CTW_PROM_GAUGE, NS,
+				    "Seconds the namespace's last retirement pass took." },
 };
 
 const struct ctw_metric_desc *ctw_metric_desc(enum ctw_metric m)
