@@ -22,6 +22,11 @@
 #include "output/status.h"
 
 #define RETIRE_TOP_CAPACITY 64
+/* A bit per hashed entry id this pass retimed (128 KiB, whatever the table):
+ * a retimed entry looks refreshed under the new value, so if the dump shows
+ * it again (a resize meanwhile) it is judged without the new value's age.
+ * A collision only makes the rule more careful. */
+#define RETIMED_BITS (1u << 20)
 #define RETIRE_TOP_SHOWN 3
 
 enum outcome { OUTCOME_DONE, OUTCOME_SUPERSEDED, OUTCOME_FAILED, OUTCOME_STOPPED };
@@ -50,7 +55,10 @@ struct ctw_retire_run {
 	enum ctw_timeout timeout;
 	uint64_t old_s, new_s;
 	bool dry_run;
-	struct ctw_retire_rule rule;
+	struct ctw_retire_rule rule;       /* with new_s's age, when it is brand new */
+	struct ctw_retire_rule rule_plain; /* without: for entries this pass retimed already */
+	uint64_t new_since_us;             /* new_s in force since (CLOCK_MONOTONIC), 0: unknown */
+	uint64_t *retimed;                 /* RETIMED_BITS: ids (hashed) this pass retimed */
 	struct ctw_ct_retire *pass;
 	struct ctw_top top;
 	bool top_ready;
@@ -71,12 +79,14 @@ static uint64_t clock_us(clockid_t id)
 
 /* ---- what the round tells us ------------------------------------------- */
 
-void ctw_daemon_retire_note(struct ctw_watcher *w, enum ctw_timeout t, uint64_t value_s)
+void ctw_daemon_retire_note(struct ctw_watcher *w, enum ctw_timeout t, uint64_t value_s, uint64_t written_us)
 {
-	uint8_t *n = &w->n_timeout_known[t];
+	uint8_t *n;
 
 	if ((unsigned)t >= CTW_TO__COUNT || value_s == 0 || value_s > UINT32_MAX)
 		return;
+	n = &w->n_timeout_known[t];
+	/* Known already: it keeps the earlier (or unknown) start. */
 	for (unsigned i = 0; i < *n; i++)
 		if (w->timeout_known_s[t][i] == value_s)
 			return;
@@ -85,6 +95,7 @@ void ctw_daemon_retire_note(struct ctw_watcher *w, enum ctw_timeout t, uint64_t 
 		w->retire_not_before_us[t] = UINT64_MAX;
 		return;
 	}
+	w->timeout_known_since_us[t][*n] = written_us;
 	w->timeout_known_s[t][(*n)++] = (uint32_t)value_s;
 }
 
@@ -242,6 +253,7 @@ static void run_free(struct ctw_retire_run *run)
 		ctw_ct_retire_close(run->pass);
 	if (run->top_ready)
 		ctw_top_free(&run->top);
+	free(run->retimed);
 	free(run);
 }
 
@@ -279,12 +291,28 @@ static void finish(struct ctw_retire_run *run, enum outcome outcome, int err)
 	run_free(run);
 }
 
+/* new_s's age as the rule takes it: whole seconds, rounded up, plus one
+ * for the time between the kernel's dump of an entry and its decision. */
+static void update_age(struct ctw_retire_run *run)
+{
+	uint64_t now = clock_us(CLOCK_MONOTONIC);
+
+	if (!run->new_since_us || now < run->new_since_us) {
+		run->rule.new_age_s = CTW_RETIRE_AGE_UNKNOWN;
+		return;
+	}
+	run->rule.new_age_s = (uint32_t)((now - run->new_since_us + 999999) / 1000000 + 1);
+}
+
 /* ---- slices ------------------------------------------------------------ */
 
 static void slice(struct ctw_retire_run *run)
 {
 	uint64_t t0 = clock_us(CLOCK_MONOTONIC), used;
-	int r = ctw_ct_retire_step(run->pass, CTW_RETIRE_SLICE_US);
+	int r;
+
+	update_age(run);
+	r = ctw_ct_retire_step(run->pass, CTW_RETIRE_SLICE_US);
 
 	run->slices++;
 	if (r != 0) {
@@ -339,11 +367,21 @@ static int attach(struct ctw_daemon *d, struct ctw_retire_run *run)
 
 /* ---- starting a pass --------------------------------------------------- */
 
+static uint32_t id_bit(uint32_t id)
+{
+	/* Fibonacci hashing: kernel ids are sequential, spread them. */
+	return (uint32_t)(((uint64_t)id * 0x9e3779b97f4a7c15ULL) >> 44) & (RETIMED_BITS - 1);
+}
+
 static void decide(void *ud, const struct ctw_ct_entry *e, struct ctw_retire_decision *out)
 {
-	const struct ctw_retire_run *run = ud;
+	struct ctw_retire_run *run = ud;
+	uint32_t bit = id_bit(e->id);
+	bool again = !run->retimed || !e->id || (run->retimed[bit / 64] >> (bit % 64) & 1);
 
-	ctw_retire_decide(&run->rule, e, out);
+	ctw_retire_decide(again ? &run->rule_plain : &run->rule, e, out);
+	if (out->action == CTW_RETIRE_RETIME && run->retimed && e->id)
+		run->retimed[bit / 64] |= 1ULL << (bit % 64);
 }
 
 static uint8_t l4proto_of(enum ctw_timeout t)
@@ -390,17 +428,12 @@ static int rule_for(const struct ctw_daemon *d, const struct ctw_watcher *w, str
 	}
 	r = ctw_retire_rule_init(&run->rule, t, (uint32_t)run->new_s, known, n,
 				 special_s > UINT32_MAX ? UINT32_MAX : (uint32_t)special_s, d->cfg.retire_nat);
+	if (r == 0)
+		r = ctw_retire_rule_exclude(&run->rule, &d->cfg);
 	if (r < 0)
 		return r;
-	for (unsigned i = 0; i < d->cfg.n_retire_exclude_mark && i < CTW_RETIRE_EXCLUDE_MAX; i++) {
-		run->rule.exclude_mark[i].value = d->cfg.retire_exclude_mark[i].value;
-		run->rule.exclude_mark[i].mask = d->cfg.retire_exclude_mark[i].mask;
-		run->rule.n_exclude_mark = i + 1;
-	}
-	for (unsigned i = 0; i < d->cfg.n_retire_exclude_zone && i < CTW_RETIRE_EXCLUDE_MAX; i++) {
-		run->rule.exclude_zone[i] = d->cfg.retire_exclude_zone[i];
-		run->rule.n_exclude_zone = i + 1;
-	}
+	run->rule_plain = run->rule;
+	update_age(run);
 	return 0;
 }
 
@@ -455,6 +488,25 @@ static struct ctw_retire_run *running_in(const struct ctw_daemon *d, uint64_t in
 	return NULL;
 }
 
+/* Since when new_s can have been in force: its first write, when the
+ * daemon wrote it and knew it from nowhere else; a dry run's value was
+ * never in force (unless known from before); 0: unknown. */
+static uint64_t new_value_since(const struct ctw_watcher *w, enum ctw_timeout t, uint64_t new_s, bool dry_run,
+				uint64_t now_us)
+{
+	for (unsigned i = 0; i < w->n_timeout_known[t]; i++)
+		if (w->timeout_known_s[t][i] == new_s)
+			return w->timeout_known_since_us[t][i];
+	return dry_run ? now_us : 0;
+}
+
+static void forget_since(struct ctw_watcher *w, enum ctw_timeout t, uint64_t value_s)
+{
+	for (unsigned i = 0; i < w->n_timeout_known[t]; i++)
+		if (w->timeout_known_s[t][i] == value_s)
+			w->timeout_known_since_us[t][i] = 0;
+}
+
 static void not_started(const struct ctw_watcher *w, enum ctw_timeout t, const char *why, int err)
 {
 	ctw_log(LOG_WARNING, "not retiring %s entries in netns %s: %s%s%s; the shortened value applies "
@@ -499,6 +551,11 @@ static void start(struct ctw_daemon *d, struct ctw_watcher *w, uint64_t now_us)
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = 0x5eed ^ (uint32_t)w->ref.inode;
 	run->top_ready = ctw_top_init(&run->top, RETIRE_TOP_CAPACITY, seed) == 0;
+	run->new_since_us = new_value_since(w, t, run->new_s, run->dry_run, run->started_us);
+	/* Without the bitset every entry is judged without the age: careful, just slower to free. */
+	run->retimed = run->new_since_us ? calloc(RETIMED_BITS / 64, sizeof(uint64_t)) : NULL;
+	if (!run->retimed)
+		run->new_since_us = 0;
 
 	/* A newer step supersedes the pass still going here. */
 	old = running_in(d, w->ref.inode);
@@ -531,6 +588,10 @@ static void start(struct ctw_daemon *d, struct ctw_watcher *w, uint64_t now_us)
 		return;
 	}
 	d->retire_runs[d->n_retire_runs++] = run;
+	/* From now on entries may be retimed to new_s: a later pass for the
+	 * same value cannot tell them by age. */
+	if (!run->dry_run)
+		forget_since(w, t, run->new_s);
 	status_record(run, OUTCOME_DONE, true, NULL, 0, 0);
 }
 

@@ -29,8 +29,10 @@
 #define CTW_RETIRE_KICK_US (100ULL * 1000)
 
 /* A value timeout t held in w's namespace (read there, written there, or the
- * recorded original): the rule measures idle time against these. */
-void ctw_daemon_retire_note(struct ctw_watcher *w, enum ctw_timeout t, uint64_t value_s);
+ * recorded original): the rule measures idle time against these. written_us:
+ * when the daemon wrote it (CLOCK_MONOTONIC), 0 when it was read or recorded
+ * (it may have been in force for any time before). */
+void ctw_daemon_retire_note(struct ctw_watcher *w, enum ctw_timeout t, uint64_t value_s, uint64_t written_us);
 /* The values an earlier run may have written are not known: the rule cannot
  * tell how idle the entries it left are, so t is not retired in w until
  * every entry refreshed before now_us has expired (max_s, the largest value

@@ -120,7 +120,7 @@ static void timeout_decisions(struct ctw_daemon *d, const struct ctw_poll *poll,
 		/* What retirement needs to know: the value written, a step
 		 * carried out (or only advised) whose pass is due. */
 		if (applied)
-			ctw_daemon_retire_note(nd->w, nd->dec.timeout, nd->dec.new_value);
+			ctw_daemon_retire_note(nd->w, nd->dec.timeout, nd->dec.new_value, snap->now_us);
 		if (applied || !nd->dec.apply)
 			ctw_daemon_retire_due(nd->w, &nd->dec, !applied);
 	}

@@ -32,7 +32,7 @@ static void seed(struct ctw_daemon *d, struct ctw_watcher *w, uint64_t now_us)
 
 			w->tpol.shortened[t] = true;
 			w->tpol.original_s[t] = original;
-			ctw_daemon_retire_note(w, t, original);
+			ctw_daemon_retire_note(w, t, original, 0);
 			ctw_daemon_retire_history_unknown(w, t, now_us, longest);
 		}
 	}
@@ -89,7 +89,7 @@ static void one(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_sn
 	/* Every value seen in force is one entries may have been refreshed with. */
 	for (int t = 0; t < CTW_TO__COUNT; t++)
 		if (s.have_timeout[t])
-			ctw_daemon_retire_note(w, t, s.timeout_s[t]);
+			ctw_daemon_retire_note(w, t, s.timeout_s[t], 0);
 	ctw_policy_observe(&w->tpol, &d->cfg, &s);
 	ctw_policy_decide(&d->cfg, &s, &w->tpol, &decided);
 	for (size_t i = 0; i < decided.n && out->n < CTW_NS_DECISIONS_MAX; i++)

@@ -113,6 +113,11 @@ struct ctw_watcher {
 	 * pass is still to start, and what the passes did. */
 	uint32_t timeout_known_s[CTW_TO__COUNT][CTW_RETIRE_KNOWN_MAX];
 	uint8_t n_timeout_known[CTW_TO__COUNT];
+	/* When each value was first written here by us (CLOCK_MONOTONIC), 0
+	 * when it may have been in force earlier (seen, original, or a pass
+	 * already retimed entries to it): lets the rule tell entries that
+	 * cannot have been refreshed under a brand-new value. */
+	uint64_t timeout_known_since_us[CTW_TO__COUNT][CTW_RETIRE_KNOWN_MAX];
 	uint64_t retire_not_before_us[CTW_TO__COUNT]; /* history incomplete until then (UINT64_MAX: for good) */
 	bool retire_due;
 	bool retire_due_dry_run;
