@@ -287,6 +287,8 @@ static void finish(struct ctw_retire_run *run, enum outcome outcome, int err)
 		w->retire_last_duration_s = (double)duration_us / 1e6;
 		d->metrics_dirty = true;
 	}
+	/* The next round's gap counts for it too: it ran before that round. */
+	d->retire_gap_inode = run->ref.inode;
 	forget(d, run);
 	run_free(run);
 }
@@ -595,13 +597,36 @@ static void start(struct ctw_daemon *d, struct ctw_watcher *w, uint64_t now_us)
 	status_record(run, OUTCOME_DONE, true, NULL, 0, 0);
 }
 
+/* The round after a pass ended may be the late one: give its gap to the
+ * ended pass's status record too. */
+static void gap_to_ended(struct ctw_daemon *d, uint64_t gap_us)
+{
+	struct ctw_status *st = &d->status_file;
+
+	for (unsigned i = 0; i < st->n_retire; i++) {
+		struct ctw_status_retire *r = &st->retire[i];
+
+		if (r->inode == d->retire_gap_inode && !r->running && (double)gap_us / 1e6 > r->max_poll_gap_s) {
+			r->max_poll_gap_s = (double)gap_us / 1e6;
+			d->status_dirty = true;
+		}
+	}
+	d->retire_gap_inode = 0;
+}
+
 void ctw_daemon_retire_round(struct ctw_daemon *d, uint64_t now_us)
 {
-	/* How late this round is since the previous one, for the running passes. */
-	if (d->last_round_us && now_us > d->last_round_us)
+	/* How late this round is since the previous one, for the passes that
+	 * ran in between. */
+	if (d->last_round_us && now_us > d->last_round_us) {
+		uint64_t gap = now_us - d->last_round_us;
+
 		for (unsigned i = 0; i < d->n_retire_runs; i++)
-			if (now_us - d->last_round_us > d->retire_runs[i]->worst_gap_us)
-				d->retire_runs[i]->worst_gap_us = now_us - d->last_round_us;
+			if (gap > d->retire_runs[i]->worst_gap_us)
+				d->retire_runs[i]->worst_gap_us = gap;
+		if (d->retire_gap_inode)
+			gap_to_ended(d, gap);
+	}
 	d->last_round_us = now_us;
 
 	for (unsigned i = 0; i < d->poller.n_watch; i++) {

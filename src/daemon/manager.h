@@ -66,6 +66,7 @@ struct ctw_daemon {
 	struct ctw_retire_run **retire_runs;
 	unsigned n_retire_runs, cap_retire_runs;
 	uint64_t last_round_us;       /* the previous poll round, for the passes' worst gap */
+	uint64_t retire_gap_inode;    /* a pass ended there since: the next gap is its too */
 
 	struct ctw_status status_file;/* what `ctwarden status` reads */
 	bool status_dirty;            /* a decision since the last write */
