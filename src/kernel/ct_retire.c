@@ -130,11 +130,13 @@ static void nest_end(struct nlmsghdr *nlh, struct nlattr *nest)
 	nest->nla_len = (uint16_t)((uint8_t *)nlh + nlh->nlmsg_len - (uint8_t *)nest);
 }
 
-/* The dump request; with a protocol, the kernel's own filter (5.8+). */
-static size_t build_dump_request(uint8_t *buf, uint32_t seq, uint8_t l4proto)
+/* The dump request; with a protocol, the kernel's own filter (5.8+), which
+ * wants one address family (AF_UNSPEC with a filter is EINVAL). */
+static size_t build_dump_request(uint8_t *buf, uint32_t seq, uint8_t family, uint8_t l4proto)
 {
-	struct nlmsghdr *nlh = msg_start(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, seq, AF_UNSPEC);
+	struct nlmsghdr *nlh = msg_start(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, seq, family);
 	struct nlattr *tuple, *proto, *filter;
+	uint32_t flags;
 
 	if (l4proto) {
 		tuple = nest_start(nlh, CTA_TUPLE_ORIG);
@@ -142,9 +144,11 @@ static size_t build_dump_request(uint8_t *buf, uint32_t seq, uint8_t l4proto)
 		attr_put(nlh, CTA_PROTO_NUM, &l4proto, 1);
 		nest_end(nlh, proto);
 		nest_end(nlh, tuple);
+		/* The filter's flags are NLA_U32 in host order, unlike the
+		 * conntrack attributes. */
 		filter = nest_start(nlh, CTA_FILTER);
-		attr_put_be32(nlh, CTA_FILTER_ORIG_FLAGS, CTW_CTA_FILTER_F_PROTO_NUM);
-		attr_put_be32(nlh, CTA_FILTER_REPLY_FLAGS, 0);
+		flags = CTW_CTA_FILTER_F_PROTO_NUM;
+		attr_put(nlh, CTA_FILTER_ORIG_FLAGS, &flags, sizeof(flags));
 		nest_end(nlh, filter);
 	}
 	return nlh->nlmsg_len;
@@ -201,6 +205,8 @@ static int send_all(int fd, const void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+/* Filtered: one dump of opts.family, the kernel keeping only l4proto.
+ * Unfiltered: one dump of both families. */
 static int start_dump(struct ctw_ct_retire *p, bool filtered)
 {
 	uint8_t req[128];
@@ -208,7 +214,8 @@ static int start_dump(struct ctw_ct_retire *p, bool filtered)
 
 	p->dump_seq++;
 	p->filtered = filtered;
-	len = build_dump_request(req, p->dump_seq, filtered ? p->opts.l4proto : 0);
+	len = build_dump_request(req, p->dump_seq, p->opts.family,
+				 filtered ? p->opts.l4proto : 0);
 	return send_all(p->dump_fd, req, len);
 }
 
@@ -347,7 +354,7 @@ static void handle_entry(struct ctw_ct_retire *p, const void *msg, size_t len)
 	if (ctw_ct_entry_parse_msg(msg, len, &e, &tuple) < 0)
 		return;
 	/* The kernel's filter may be absent: filter here as well. */
-	if (p->opts.l4proto && e.key.proto != p->opts.l4proto)
+	if ((p->opts.l4proto && e.key.proto != p->opts.l4proto) || (p->opts.family && e.key.family != p->opts.family))
 		return;
 	p->report.seen++;
 	memset(&d, 0, sizeof(d));
@@ -468,7 +475,7 @@ int ctw_ct_retire_open(struct ctw_ct_retire **out, const struct ctw_ct_retire_op
 	p->batch_max = size_reply_buffer(p->act_fd);
 	p->batch_seq = 1;
 	p->dump_seq = 0x40000000u;   /* apart from the requests' numbers */
-	r = start_dump(p, p->opts.l4proto != 0);
+	r = start_dump(p, p->opts.l4proto && (p->opts.family == AF_INET || p->opts.family == AF_INET6));
 	if (r < 0)
 		goto fail;
 	p->started = true;
