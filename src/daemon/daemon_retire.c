@@ -213,6 +213,7 @@ static void journal_pass(struct ctw_retire_run *run, enum outcome outcome, int e
 	jr.failed = rep->failed;
 	jr.oldest_idle_s = rep->oldest_idle_s;
 	jr.duration_ms = duration_us / 1000;
+	jr.max_poll_gap_ms = run->worst_gap_us / 1000;
 	jr.dry_run = run->dry_run;
 	snprintf(jr.skipped_by, sizeof(jr.skipped_by), "%s", by);
 	top_line(run, jr.top, sizeof(jr.top));

@@ -260,6 +260,7 @@ int ctw_journal_build_fields(const struct ctw_journal_entry *e, struct ctw_journ
 		r |= add_field(out, &used, "CTWARDEN_RETIRED_FAILED=%" PRIu64, rt->failed);
 		r |= add_field(out, &used, "CTWARDEN_RETIRED_OLDEST_IDLE=%" PRIu64, rt->oldest_idle_s);
 		r |= add_field(out, &used, "CTWARDEN_RETIRED_DURATION_MS=%" PRIu64, rt->duration_ms);
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_MAX_POLL_GAP_MS=%" PRIu64, rt->max_poll_gap_ms);
 		r |= add_field(out, &used, "CTWARDEN_RETIRED_DRY_RUN=%s", rt->dry_run ? "yes" : "no");
 		r |= add_field(out, &used, "CTWARDEN_RETIRED_TOP_DESTINATIONS=%.*s", BOUNDED(rt->top));
 	}

@@ -97,6 +97,7 @@ struct ctw_journal_retire {
 	uint64_t failed;           /* CTWARDEN_RETIRED_FAILED: refused by the kernel */
 	uint64_t oldest_idle_s;    /* CTWARDEN_RETIRED_OLDEST_IDLE: seconds */
 	uint64_t duration_ms;      /* CTWARDEN_RETIRED_DURATION_MS */
+	uint64_t max_poll_gap_ms;  /* CTWARDEN_RETIRED_MAX_POLL_GAP_MS: longest gap between poll rounds meanwhile */
 	bool dry_run;              /* CTWARDEN_RETIRED_DRY_RUN: yes|no */
 	char skipped_by[CTW_JOURNAL_TEXT_MAX];  /* CTWARDEN_RETIRED_SKIPPED_BY: "unacked=3 nat=1" */
 	char top[CTW_JOURNAL_TEXT_MAX];         /* CTWARDEN_RETIRED_TOP_DESTINATIONS: "10.0.0.5 41%, ..." */

@@ -224,7 +224,7 @@ static void test_retire_pass_fields(void **state)
 {
 	struct ctw_journal_retire r = {
 		.seen = 2500, .deleted = 1990, .retimed = 4, .skipped = 506, .gone = 0, .failed = 0,
-		.oldest_idle_s = 61, .duration_ms = 37, .dry_run = false,
+		.oldest_idle_s = 61, .duration_ms = 37, .max_poll_gap_ms = 210, .dry_run = false,
 		.skipped_by = "other_timeout=500 special_window=6", .top = "127.0.0.1 100%",
 	};
 	struct ctw_journal_entry e;
@@ -250,6 +250,7 @@ static void test_retire_pass_fields(void **state)
 	assert_field(&f, "CTWARDEN_RETIRED_SEEN", "2500");
 	assert_field(&f, "CTWARDEN_RETIRED_OLDEST_IDLE", "61");
 	assert_field(&f, "CTWARDEN_RETIRED_DURATION_MS", "37");
+	assert_field(&f, "CTWARDEN_RETIRED_MAX_POLL_GAP_MS", "210");
 	assert_field(&f, "CTWARDEN_RETIRED_DRY_RUN", "no");
 	assert_field(&f, "CTWARDEN_RETIRED_TOP_DESTINATIONS", "127.0.0.1 100%");
 	assert_true(ctw_journal_format_line(&e, line, sizeof(line)) > 0);
