@@ -26,6 +26,7 @@
 #include "kernel/knobs.h"
 #include "kernel/netns.h"
 #include "policy/retire.h"
+#include "policy/retire_idle.h"
 
 static const char *const retire_help =
 	"Usage: ctwarden retire --timeout NAME=DURATION [--netns NAME|PID|PATH|all]\n"
@@ -173,41 +174,11 @@ static uint64_t state_original(const struct retire_ctx *ctx, const struct ctw_re
 	return v;
 }
 
-static int known_add(uint32_t *known, unsigned *n, uint64_t v)
-{
-	if (v == 0 || v > UINT32_MAX)
-		return 0;
-	for (unsigned i = 0; i < *n; i++)
-		if (known[i] == v)
-			return 0;
-	if (*n == CTW_RETIRE_KNOWN_MAX)
-		return -ENOSPC;
-	known[(*n)++] = (uint32_t)v;
-	return 0;
-}
-
-/* Every value the timeout may have held: more values only make the rule
- * keep more (it takes the smallest one that covers an entry's time left),
- * so the daemon's steps from an original are added whether or not it took
- * them: halving to the floor, doubling back from it. */
+/* Every value the timeout may have held there (policy/retire_idle.c). */
 static int known_values(const struct retire_ctx *ctx, struct ctw_retire_ns *ns, uint64_t original)
 {
-	uint64_t floor = ctx->cfg.timeout_floor_s[ctx->timeout] ? ctx->cfg.timeout_floor_s[ctx->timeout] : 1;
-	int r = 0;
-
-	ns->n_known = 0;
-	r |= known_add(ns->known_s, &ns->n_known, ns->before_s);
-	r |= known_add(ns->known_s, &ns->n_known, original);
-	for (unsigned i = 0; i < ctx->n_was; i++)
-		r |= known_add(ns->known_s, &ns->n_known, ctx->was_s[i]);
-	if (original) {
-		for (uint64_t v = original / 2; v > floor; v /= 2)
-			r |= known_add(ns->known_s, &ns->n_known, v);
-		r |= known_add(ns->known_s, &ns->n_known, floor);
-		for (uint64_t v = floor * 2; v < original; v *= 2)
-			r |= known_add(ns->known_s, &ns->n_known, v);
-	}
-	return r ? -ENOSPC : 0;
+	return ctw_retire_known_values(ns->known_s, &ns->n_known, ns->before_s, original,
+				       ctx->cfg.timeout_floor_s[ctx->timeout], ctx->was_s, ctx->n_was);
 }
 
 /* ---- the pass --------------------------------------------------------------- */
@@ -260,7 +231,7 @@ static int run_pass(void *ud)
 	struct ctw_ct_retire_opts opts = {
 		.l4proto = l4proto_of(pc->ctx->timeout),
 		.dry_run = pc->ctx->run.dry_run,
-		.top = &pc->ctx->top,
+		.top = pc->ctx->run.top_n ? &pc->ctx->top : NULL,
 	};
 	struct ctw_ct_retire *p;
 	struct timespec t0;

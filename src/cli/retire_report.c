@@ -80,7 +80,7 @@ void ctw_retire_print_text(FILE *out, const struct ctw_retire_run *run, const st
 		fprintf(out, "  deleted %" PRIu64 ", retimed %" PRIu64, r->deleted, r->retimed);
 	if (!run->dry_run)
 		fprintf(out, ", gone meanwhile %" PRIu64 ", failed %" PRIu64, r->gone, r->failed);
-	fprintf(out, " (of %" PRIu64 " entries dumped in %.3f s)\n", r->seen, ns->seconds);
+	fprintf(out, " (of %" PRIu64 " entries of the protocol, one dump in %.3f s)\n", r->seen, ns->seconds);
 	for (int i = 0; i < CTW_RETIRE_REASON__COUNT; i++)
 		kept += r->kept[i];
 	if (kept) {
@@ -167,7 +167,12 @@ struct json_object *ctw_retire_ns_json(const struct ctw_retire_run *run, const s
 	add(o, "idle_buckets", buckets);
 	add(o, "oldest_idle_s", json_object_new_uint64(r->oldest_idle_s));
 	add(o, "interrupted", json_object_new_boolean(r->interrupted));
-	add(o, "seconds", json_object_new_double(ns->seconds));
+	{
+		char sec[320];   /* whatever the double: -Wformat-truncation */
+
+		snprintf(sec, sizeof(sec), "%.3f", ns->seconds);
+		add(o, "seconds", json_object_new_double_s(ns->seconds, sec));
+	}
 	if (ns->top && run->top_n) {
 		top = json_object_new_object();
 		if (top) {

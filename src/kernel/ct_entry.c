@@ -2,7 +2,6 @@
  * by flow_parse.c's pieces, in place with libnl, no allocation) plus what the
  * rule and the requests need: zone, id, status, mark, time left, TCP flags. */
 #include "kernel/ct_entry_msg.h"
-#include "kernel/ct_retire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +26,7 @@ static const struct nla_policy protoinfo_policy[CTA_PROTOINFO_MAX + 1] = {
 	[CTA_PROTOINFO_TCP] = { .type = NLA_NESTED },
 };
 static const struct nla_policy tcp_policy[CTA_PROTOINFO_TCP_MAX + 1] = {
+	[CTA_PROTOINFO_TCP_STATE] = { .type = NLA_U8 },
 	[CTA_PROTOINFO_TCP_FLAGS_ORIGINAL] = { .minlen = sizeof(struct nf_ct_tcp_flags) },
 	[CTA_PROTOINFO_TCP_FLAGS_REPLY] = { .minlen = sizeof(struct nf_ct_tcp_flags) },
 };
@@ -36,9 +36,10 @@ static uint32_t be32_attr(const struct nlattr *a)
 	return a ? ntohl(nla_get_u32((struct nlattr *)a)) : 0;
 }
 
-/* The kernel dumps each direction's flags as {flags, mask}; the flags are
- * what the rule reads (DATA_UNACKNOWLEDGED). Malformed: -EINVAL. */
-static int parse_tcp_flags(const struct nlattr *protoinfo, struct ctw_ct_entry *e)
+/* The TCP state, and each direction's flags, which the kernel dumps as
+ * {flags, mask}: the flags are what the rule reads (DATA_UNACKNOWLEDGED).
+ * One walk of the nest for both. Malformed: -EINVAL. */
+static int parse_tcp_protoinfo(const struct nlattr *protoinfo, struct ctw_ct_entry *e)
 {
 	struct nlattr *tb[CTA_PROTOINFO_MAX + 1], *tcp[CTA_PROTOINFO_TCP_MAX + 1];
 	struct nf_ct_tcp_flags f;
@@ -49,6 +50,8 @@ static int parse_tcp_flags(const struct nlattr *protoinfo, struct ctw_ct_entry *
 	r = ctw_nla_parse_nested(tcp, CTA_PROTOINFO_TCP_MAX, tb[CTA_PROTOINFO_TCP], tcp_policy);
 	if (r < 0)
 		return r;
+	if (tcp[CTA_PROTOINFO_TCP_STATE])
+		e->key.tcp_state = nla_get_u8(tcp[CTA_PROTOINFO_TCP_STATE]);
 	if (tcp[CTA_PROTOINFO_TCP_FLAGS_ORIGINAL]) {
 		memcpy(&f, nla_data(tcp[CTA_PROTOINFO_TCP_FLAGS_ORIGINAL]), sizeof(f));
 		e->tcp_flags[0] = f.flags;
@@ -69,10 +72,15 @@ int ctw_ct_entry_parse_msg(const void *msg, size_t len, struct ctw_ct_entry *e, 
 	memset(e, 0, sizeof(*e));
 	*tuple = NULL;
 	r = ctw_ct_msg_attrs(msg, len, tb, entry_policy, &family);
-	if (r == 0)
+	if (r == 0) {
+		/* The protoinfo nest is walked once, below, for state and flags. */
+		struct nlattr *protoinfo = tb[CTA_PROTOINFO];
+
+		tb[CTA_PROTOINFO] = NULL;
 		r = ctw_flow_key_from_attrs(tb, family, &e->key, &e->sport);
-	if (r == 0 && e->key.proto == IPPROTO_TCP && tb[CTA_PROTOINFO])
-		r = parse_tcp_flags(tb[CTA_PROTOINFO], e);
+		if (r == 0 && e->key.proto == IPPROTO_TCP && protoinfo)
+			r = parse_tcp_protoinfo(protoinfo, e);
+	}
 	if (r < 0) {
 		memset(e, 0, sizeof(*e));
 		return r;

@@ -10,6 +10,11 @@
 
 #include "base/ct_entry.h"
 
+/* Also declared in kernel/ct_retire.h, the pass's interface (this file is
+ * its implementation's: ct_entry.c includes only this header, so the two
+ * files do not depend on each other in a loop). 0, -ENOENT, -EINVAL. */
+int ctw_ct_entry_parse(const void *msg, size_t len, struct ctw_ct_entry *e);
+
 /* As ctw_ct_entry_parse; *tuple points at the CTA_TUPLE_ORIG attribute
  * inside msg (header included). */
 int ctw_ct_entry_parse_msg(const void *msg, size_t len, struct ctw_ct_entry *e, const struct nlattr **tuple);

@@ -6,6 +6,9 @@
  * with a delete and sends back every attribute of a dumped object with an
  * update, which the kernel refuses (a status it cannot change). Here a delete
  * is tuple (as dumped), zone and id; an update is tuple, zone and timeout.
+ * (The kernel's id hashes the entry's address with its tuple: a new entry
+ * for the same tuple that takes the freed one's memory gets the same id,
+ * seen here in tests/unit/test_ct_entry.c. Otherwise the id tells them apart.)
  *
  * Why replies cannot be lost: requests carry no NLM_F_ACK, so only failures
  * reply, and the kernel handles one sendmsg's requests before the call

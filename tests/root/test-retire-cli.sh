@@ -27,8 +27,9 @@ need_root
 need_cmd ip nft conntrack jq
 need_ctwarden
 need_conntrack_kernel
-[ -x "${CTW_TCP:-}" ] && [ -x "${CTW_EVENTS_COUNT:-}" ] ||
+if [ ! -x "${CTW_TCP:-}" ] || [ ! -x "${CTW_EVENTS_COUNT:-}" ]; then
 	skip "needs tests/tools/ctw-tcp and ctw-events-count (make check builds them)"
+fi
 
 # The FIN/RST drop rule of KERNEL-NOTES, in namespace $1.
 drop_fin_rst()
@@ -100,6 +101,16 @@ least_left()
 }
 dead_long_enough() { [ "$(oldest_fresh_left)" -le 431993 ]; }
 wait_for "the dead entries to be idle 7 s" 30 dead_long_enough
+
+# audit --top: the same dump's idle ages. Every ESTABLISHED entry here (dead,
+# zones, NATed, live) is idle less than a minute and none past the 1 h floor.
+run in_ns "$CTWARDEN" -c "$conf" audit --top --json
+assert_json "audit --top prints JSON" "$OUT"
+assert_eq "audit: ESTABLISHED entries idle < 1 min" $((DEAD + NATED + 1)) \
+	"$(json_get "$OUT" '.top.idle.tcp_timeout_established.under_1m')"
+assert_eq "audit: none past the 1 h floor" 0 "$(json_get "$OUT" '.top.idle.tcp_timeout_established.beyond_floor')"
+assert_eq "audit: no table_stale finding on a table this empty" "" \
+	"$(json_get "$OUT" '[.findings[] | select(.code == "table_stale")] | .[0].code // ""')"
 
 run "$CTWARDEN" -c "$conf" retire --timeout tcp_timeout_established=5s --netns "$NS" --dry-run --json
 show_err
