@@ -66,6 +66,11 @@ static const struct ctw_metric_desc table[CTW_M__COUNT] = {
 				"(timeout, client_abort, read_error, other)." },
 	[CTW_M_HTTP_CONNECTIONS] = { "ctwarden_http_connections", CTW_PROM_GAUGE, "",
 				     "Connections open to the HTTP endpoint." },
+	[CTW_M_ENTRIES_RETIRED] = { "ctwarden_entries_retired_total", CTW_PROM_COUNTER, NS ",timeout,action",
+				    "Entries retirement passes deleted or retimed after a timeout was shortened, by timeout "
+				    "and action (deleted, retimed)." },
+	[CTW_M_RETIRE_DURATION] = { "ctwarden_retire_last_duration_seconds", CTW_PROM_GAUGE, NS,
+				    "Seconds the namespace's last retirement pass took." },
 };
 
 const struct ctw_metric_desc *ctw_metric_desc(enum ctw_metric m)

@@ -19,6 +19,7 @@
 #include "daemon/daemon_kmsg.h"
 #include "daemon/daemon_metrics.h"
 #include "daemon/daemon_outside.h"
+#include "daemon/daemon_retire.h"
 #include "daemon/daemon_round.h"
 #include "daemon/daemon_status.h"
 #include "daemon/netns_watch.h"
@@ -247,6 +248,7 @@ int ctw_daemon_run(struct ctw_daemon *d)
 	    d->cfg.max_ceiling, d->cfg.source);
 	r = sd_event_loop(d->event);
 	sd_notify(0, "STOPPING=1");
+	ctw_daemon_retire_fini(d);
 	ctw_daemon_status_remove(d);
 	say(d, CTW_EV_STOPPING, NULL, "ctwarden stopping; tuned values stay (ctwarden restore puts the originals back)");
 	return r < 0 ? r : 0;
@@ -254,6 +256,7 @@ int ctw_daemon_run(struct ctw_daemon *d)
 
 void ctw_daemon_fini(struct ctw_daemon *d)
 {
+	ctw_daemon_retire_fini(d);
 	ctw_netns_watch_stop(d);
 	ctw_daemon_http_stop(d);
 	ctw_daemon_metrics_fini(d);

@@ -159,6 +159,40 @@ static void pods(struct ctw_prom *p, const struct ctw_daemon *d)
 	}
 }
 
+/* What the retirement passes did, per namespace that had one. */
+static void retired(struct ctw_prom *p, const struct ctw_daemon *d)
+{
+	ctw_prom_metric_family(p, CTW_M_ENTRIES_RETIRED);
+	for (unsigned i = 0; i < d->poller.n_watch; i++) {
+		const struct ctw_watcher *w = d->poller.watch[i];
+		struct ns_label n;
+		struct ctw_prom_label l[4];
+
+		label(&n, w);
+		l[0] = n.l[0];
+		l[1] = n.l[1];
+		for (int t = 0; t < CTW_TO__COUNT; t++) {
+			if (!w->retire_touched[t])
+				continue;
+			l[2] = (struct ctw_prom_label){ "timeout", ctw_timeout_info(t)->name };
+			l[3] = (struct ctw_prom_label){ "action", "deleted" };
+			ctw_prom_sample_u64(p, l, 4, w->retired_deleted[t]);
+			l[3] = (struct ctw_prom_label){ "action", "retimed" };
+			ctw_prom_sample_u64(p, l, 4, w->retired_retimed[t]);
+		}
+	}
+	ctw_prom_metric_family(p, CTW_M_RETIRE_DURATION);
+	for (unsigned i = 0; i < d->poller.n_watch; i++) {
+		const struct ctw_watcher *w = d->poller.watch[i];
+		struct ns_label n;
+
+		if (!w->have_retire_duration)
+			continue;
+		label(&n, w);
+		ctw_prom_sample(p, n.l, 2, w->retire_last_duration_s);
+	}
+}
+
 static void build(struct ctw_prom *p, struct ctw_daemon *d, const struct ctw_poll *poll)
 {
 	const struct ctw_prom_label version = { "version", d->version ? d->version : "unknown" };
@@ -202,6 +236,7 @@ static void build(struct ctw_prom *p, struct ctw_daemon *d, const struct ctw_pol
 	ctw_prom_sample(p, NULL, 0, d->last_poll_wall_s);
 	ctw_prom_metric_family(p, CTW_M_POLL_DURATION);
 	ctw_prom_sample(p, NULL, 0, d->last_poll_duration_s);
+	retired(p, d);
 	if (d->http)
 		ctw_http_metrics(d->http, p);
 }

@@ -1,7 +1,8 @@
 /* One poll round of the daemon. The round calls its stages side by side:
  * read the namespaces, decide (global, then per-namespace timeouts), and for
  * each decision carry it out, commit it to the policy, record it in the
- * status and the counters; then publish. No stage calls the next. */
+ * status and the counters; then the retirement passes the timeout steps
+ * made due; then publish. No stage calls the next. */
 #include "daemon/daemon_round.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "daemon/daemon_carry.h"
 #include "daemon/daemon_metrics.h"
 #include "daemon/daemon_outside.h"
+#include "daemon/daemon_retire.h"
 #include "daemon/daemon_status.h"
 #include "daemon/daemon_timeouts.h"
 
@@ -115,6 +117,12 @@ static void timeout_decisions(struct ctw_daemon *d, const struct ctw_poll *poll,
 		bool applied = ctw_daemon_carry_out(d, &nd->dec, &nd->snap, nd->w, in);
 
 		record(d, &nd->w->tpol, &nd->dec, &nd->snap, applied);
+		/* What retirement needs to know: the value written, a step
+		 * carried out (or only advised) whose pass is due. */
+		if (applied)
+			ctw_daemon_retire_note(nd->w, nd->dec.timeout, nd->dec.new_value, snap->now_us);
+		if (applied || !nd->dec.apply)
+			ctw_daemon_retire_due(nd->w, &nd->dec, !applied);
 	}
 }
 
@@ -141,6 +149,7 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 
 	global_decisions(d, &poll, &snap);
 	timeout_decisions(d, &poll, &snap);
+	ctw_daemon_retire_round(d, now_us);
 
 	update_status(d, &poll);
 	ctw_daemon_status_publish(d, &poll, now_us);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "daemon/daemon_retire.h"
 #include "kernel/knob_fd.h"
 
 static bool any_shortened(const struct ctw_watcher *w)
@@ -13,8 +14,10 @@ static bool any_shortened(const struct ctw_watcher *w)
 	return false;
 }
 
-/* What a restart must remember: timeouts shortened before it, from the state file. */
-static void seed(struct ctw_daemon *d, struct ctw_watcher *w)
+/* What a restart must remember: timeouts shortened before it, from the state
+ * file. The values that earlier run wrote are lost: retirement waits until
+ * the entries they governed have expired. */
+static void seed(struct ctw_daemon *d, struct ctw_watcher *w, uint64_t now_us)
 {
 	ctw_policy_state_init(&w->tpol);
 	for (int t = 0; t < CTW_TO__COUNT; t++) {
@@ -28,8 +31,13 @@ static void seed(struct ctw_daemon *d, struct ctw_watcher *w)
 				: ctw_state_netns_get(&d->actuator.state, key, w->ref.inode, name, &original);
 
 		if (r == 0) {
+			uint64_t longest = original > ctw_timeout_info(t)->kernel_default ? original
+											 : ctw_timeout_info(t)->kernel_default;
+
 			w->tpol.shortened[t] = true;
 			w->tpol.original_s[t] = original;
+			ctw_daemon_retire_note(w, t, original, 0);
+			ctw_daemon_retire_history_unknown(w, t, now_us, longest);
 		}
 	}
 	w->tpol_ready = true;
@@ -66,7 +74,7 @@ static void one(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_sn
 	struct ctw_decisions decided;
 
 	if (!w->tpol_ready)
-		seed(d, w);
+		seed(d, w, global->now_us);
 	ctw_watcher_summary(w, global->max, &sum);
 	s.count = w->count;
 	s.growth_per_s = sum.growth_per_s;
@@ -82,6 +90,10 @@ static void one(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_sn
 		if (ctw_netns_enter(&w->ref, read_here, &c) < 0)
 			return;
 	}
+	/* Every value seen in force is one entries may have been refreshed with. */
+	for (int t = 0; t < CTW_TO__COUNT; t++)
+		if (s.have_timeout[t])
+			ctw_daemon_retire_note(w, t, s.timeout_s[t], 0);
 	ctw_policy_observe(&w->tpol, &d->cfg, &s);
 	ctw_policy_decide(&d->cfg, &s, &w->tpol, &decided);
 	for (size_t i = 0; i < decided.n && out->n < CTW_NS_DECISIONS_MAX; i++)

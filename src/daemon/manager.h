@@ -22,6 +22,7 @@
 
 struct ctw_netns_watch;
 struct ctw_http;
+struct ctw_retire_run;
 
 struct ctw_daemon {
 	sd_event *event;
@@ -67,6 +68,11 @@ struct ctw_daemon {
 	double last_poll_wall_s, last_poll_duration_s;
 
 	struct ctw_http *http;        /* the endpoint ([metrics] listen, daemon_http.c); NULL when off */
+	/* Retirement passes running now, one per namespace at most (daemon_retire.c). */
+	struct ctw_retire_run **retire_runs;
+	unsigned n_retire_runs, cap_retire_runs;
+	uint64_t last_round_us;       /* the previous poll round, for the passes' worst gap */
+	uint64_t retire_gap_inode;    /* a pass ended there since: the next gap is its too */
 
 	struct ctw_status status_file;/* what `ctwarden status` reads */
 	bool status_dirty;            /* a decision since the last write */

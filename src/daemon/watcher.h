@@ -33,6 +33,7 @@
 #include "daemon/actuator.h"
 #include "policy/policy.h"
 #include "policy/rates.h"
+#include "policy/retire.h"
 
 /* Time constant of the poll-derived growth rate. */
 #define CTW_GROWTH_TAU_US (1000ULL * 1000)
@@ -106,6 +107,27 @@ struct ctw_watcher {
 	bool tpol_ready;
 	struct ctw_policy_state tpol;
 	struct ctw_backoff timeout_backoff[CTW_TO__COUNT];
+
+	/* Retirement (daemon_retire.c): every value each timeout is known to
+	 * have held here (written, read, the recorded original), a step whose
+	 * pass is still to start, and what the passes did. */
+	uint32_t timeout_known_s[CTW_TO__COUNT][CTW_RETIRE_KNOWN_MAX];
+	uint8_t n_timeout_known[CTW_TO__COUNT];
+	/* When each value was first written here by us (CLOCK_MONOTONIC), 0
+	 * when it may have been in force earlier (seen, original, or a pass
+	 * already retimed entries to it): lets the rule tell entries that
+	 * cannot have been refreshed under a brand-new value. */
+	uint64_t timeout_known_since_us[CTW_TO__COUNT][CTW_RETIRE_KNOWN_MAX];
+	uint64_t retire_not_before_us[CTW_TO__COUNT]; /* history incomplete until then (UINT64_MAX: for good) */
+	bool retire_due;
+	bool retire_due_dry_run;
+	enum ctw_timeout retire_due_timeout;
+	uint64_t retire_due_old_s, retire_due_new_s;
+	uint64_t retire_advised_new_s[CTW_TO__COUNT]; /* advise mode: the value a dry run was last made for */
+	uint64_t retired_deleted[CTW_TO__COUNT], retired_retimed[CTW_TO__COUNT];
+	bool retire_touched[CTW_TO__COUNT];     /* a pass ran for it: its counters are published */
+	bool have_retire_duration;
+	double retire_last_duration_s;
 
 	uint64_t next_poll_us;       /* its own schedule (policy/poll_schedule.h) */
 	bool have_summary;           /* summary as of its last read, against summary_max */

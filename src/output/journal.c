@@ -40,6 +40,8 @@ static const struct event_kind {
 	[CTW_EV_NETNS_UNWATCHABLE] = { "netns_unwatchable", CTW_MID_NETNS_UNWATCHABLE, LOG_WARNING, CTW_JF_REASON },
 	[CTW_EV_OUTSIDE_CHANGE]    = { "outside_change", CTW_MID_OUTSIDE_CHANGE, LOG_NOTICE, CHANGE },
 	[CTW_EV_ACTION_YIELDED]    = { "action_yielded", CTW_MID_ACTION_YIELDED, LOG_WARNING, CHANGE },
+	[CTW_EV_RETIRE_PASS]       = { "retire_pass", CTW_MID_RETIRE_PASS, LOG_NOTICE,
+				       CHANGE | CTW_JF_NETNS | CTW_JF_RETIRE },
 };
 
 static const struct event_kind *event_kind(enum ctw_event kind)
@@ -166,6 +168,16 @@ void ctw_journal_entry_set_netns(struct ctw_journal_entry *e, uint64_t netns_ino
 	e->has |= CTW_JF_NETNS;
 }
 
+void ctw_journal_entry_set_retire(struct ctw_journal_entry *e, const struct ctw_journal_retire *r)
+{
+	e->retire = *r;
+	e->retire.skipped_by[sizeof(e->retire.skipped_by) - 1] = '\0';
+	e->retire.top[sizeof(e->retire.top) - 1] = '\0';
+	one_line(e->retire.skipped_by);
+	one_line(e->retire.top);
+	e->has |= CTW_JF_RETIRE;
+}
+
 static const char *mode_name(enum ctw_mode mode)
 {
 	return mode == CTW_MODE_ADVISE ? "advise" : "enforce";
@@ -236,6 +248,22 @@ int ctw_journal_build_fields(const struct ctw_journal_entry *e, struct ctw_journ
 		r |= add_field(out, &used, "CTWARDEN_DROPS=%" PRIu64, e->drops);
 	if (e->has & CTW_JF_NETNS)
 		r |= add_field(out, &used, "CTWARDEN_NETNS=%" PRIu64, e->netns);
+	if (e->has & CTW_JF_RETIRE) {
+		const struct ctw_journal_retire *rt = &e->retire;
+
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_DELETED=%" PRIu64, rt->deleted);
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_RETIMED=%" PRIu64, rt->retimed);
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_SKIPPED=%" PRIu64, rt->skipped);
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_SKIPPED_BY=%.*s", BOUNDED(rt->skipped_by));
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_SEEN=%" PRIu64, rt->seen);
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_GONE=%" PRIu64, rt->gone);
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_FAILED=%" PRIu64, rt->failed);
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_OLDEST_IDLE=%" PRIu64, rt->oldest_idle_s);
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_DURATION_MS=%" PRIu64, rt->duration_ms);
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_MAX_POLL_GAP_MS=%" PRIu64, rt->max_poll_gap_ms);
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_DRY_RUN=%s", rt->dry_run ? "yes" : "no");
+		r |= add_field(out, &used, "CTWARDEN_RETIRED_TOP_DESTINATIONS=%.*s", BOUNDED(rt->top));
+	}
 	/* Sizes are chosen so this cannot happen; never send a partial entry. */
 	if (r) {
 		out->n = 0;

@@ -42,6 +42,7 @@ enum ctw_event {
 	CTW_EV_NETNS_UNWATCHABLE,  /* a network namespace exists but cannot be watched */
 	CTW_EV_OUTSIDE_CHANGE,     /* a managed knob holds a value ctwarden did not write */
 	CTW_EV_ACTION_YIELDED,     /* an action not taken: the knob is the operator's */
+	CTW_EV_RETIRE_PASS,        /* a retirement pass after a timeout step ended */
 	CTW_EV__COUNT
 };
 
@@ -65,6 +66,7 @@ enum ctw_event {
 #define CTW_MID_OUTSIDE_CHANGE    "3ef7e54f939a456fb1d4ecc451417fa4"
 #define CTW_MID_ACTION_YIELDED    "e00ee0f8af104e0298620b80585d4971"
 #define CTW_MID_NETNS_UNWATCHABLE "35eef459a03f4370aaaff0e10028a5d4"
+#define CTW_MID_RETIRE_PASS       "e82d1bf9cfee40f492f86fd1ab6320c5"
 
 /* Which optional fields an entry carries (struct ctw_journal_entry.has). */
 enum ctw_journal_field {
@@ -79,10 +81,27 @@ enum ctw_journal_field {
 	CTW_JF_ERRNO   = 1u << 8,  /* CTWARDEN_ERRNO: positive errno number */
 	CTW_JF_DROPS   = 1u << 9,  /* CTWARDEN_DROPS: packets dropped since the last report */
 	CTW_JF_NETNS   = 1u << 10, /* CTWARDEN_NETNS: network namespace inode */
+	CTW_JF_RETIRE  = 1u << 11, /* CTWARDEN_RETIRED_*: a retirement pass's counts */
 };
 
 #define CTW_JOURNAL_MESSAGE_MAX 512
 #define CTW_JOURNAL_TEXT_MAX 256   /* knob and reason; longer text is cut */
+
+/* What a retirement pass did (CTW_JF_RETIRE). */
+struct ctw_journal_retire {
+	uint64_t seen;             /* CTWARDEN_RETIRED_SEEN: entries the dump returned */
+	uint64_t deleted;          /* CTWARDEN_RETIRED_DELETED (dry run: would be) */
+	uint64_t retimed;          /* CTWARDEN_RETIRED_RETIMED (dry run: would be) */
+	uint64_t skipped;          /* CTWARDEN_RETIRED_SKIPPED: kept, all reasons */
+	uint64_t gone;             /* CTWARDEN_RETIRED_GONE: went away before their request */
+	uint64_t failed;           /* CTWARDEN_RETIRED_FAILED: refused by the kernel */
+	uint64_t oldest_idle_s;    /* CTWARDEN_RETIRED_OLDEST_IDLE: seconds */
+	uint64_t duration_ms;      /* CTWARDEN_RETIRED_DURATION_MS */
+	uint64_t max_poll_gap_ms;  /* CTWARDEN_RETIRED_MAX_POLL_GAP_MS: longest gap between poll rounds meanwhile */
+	bool dry_run;              /* CTWARDEN_RETIRED_DRY_RUN: yes|no */
+	char skipped_by[CTW_JOURNAL_TEXT_MAX];  /* CTWARDEN_RETIRED_SKIPPED_BY: "unacked=3 nat=1" */
+	char top[CTW_JOURNAL_TEXT_MAX];         /* CTWARDEN_RETIRED_TOP_DESTINATIONS: "10.0.0.5 41%, ..." */
+};
 
 struct ctw_journal_entry {
 	enum ctw_event kind;
@@ -94,6 +113,7 @@ struct ctw_journal_entry {
 	char reason[CTW_JOURNAL_TEXT_MAX];
 	enum ctw_mode mode;
 	int err;                   /* positive errno */
+	struct ctw_journal_retire retire;
 };
 
 /* Start an entry: no optional fields, the kind's default priority, and
@@ -111,6 +131,8 @@ void ctw_journal_entry_set_mode(struct ctw_journal_entry *e, enum ctw_mode mode)
 void ctw_journal_entry_set_errno(struct ctw_journal_entry *e, int err);
 void ctw_journal_entry_set_drops(struct ctw_journal_entry *e, uint64_t drops);
 void ctw_journal_entry_set_netns(struct ctw_journal_entry *e, uint64_t netns_inode);
+/* A retirement pass's counts (copied; text fields cut to fit). */
+void ctw_journal_entry_set_retire(struct ctw_journal_entry *e, const struct ctw_journal_retire *r);
 
 /* "max_raised"; NULL for an unknown kind. */
 const char *ctw_event_name(enum ctw_event kind);
@@ -126,11 +148,11 @@ const char *ctw_priority_name(int priority);
 /* The entry as journal fields, "KEY=value" each, in this order: MESSAGE,
  * MESSAGE_ID, PRIORITY, SYSLOG_IDENTIFIER, CTWARDEN_EVENT, then the optional
  * fields present. Pure. */
-#define CTW_JOURNAL_FIELDS_MAX 16
+#define CTW_JOURNAL_FIELDS_MAX 28
 struct ctw_journal_fields {
 	size_t n;
 	struct iovec iov[CTW_JOURNAL_FIELDS_MAX];  /* point into text; no NUL counted */
-	char text[2048];
+	char text[4096];
 };
 /* 0, or -EINVAL for an unknown kind, a priority outside 0..7, or a field the
  * kind requires that is missing (see ctw_event_required_fields). */

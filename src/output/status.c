@@ -194,6 +194,22 @@ void ctw_status_set_pressure(struct ctw_status *st, const char *name, uint64_t i
 	st->pressure_inode = inode;
 }
 
+void ctw_status_retire_put(struct ctw_status *st, const struct ctw_status_retire *r)
+{
+	unsigned i;
+
+	for (i = 0; i < st->n_retire && st->retire[i].inode != r->inode; i++)
+		;
+	if (i == st->n_retire && st->n_retire == CTW_STATUS_RETIRE_MAX)
+		i = 0;   /* full: the oldest goes */
+	else if (i == st->n_retire)
+		st->n_retire++;
+	/* Newest last: move the rest down over slot i. */
+	memmove(&st->retire[i], &st->retire[i + 1], (st->n_retire - 1 - i) * sizeof(st->retire[0]));
+	st->retire[st->n_retire - 1] = *r;
+	ctw_status_copy_name(st->retire[st->n_retire - 1].netns, sizeof(r->netns), r->netns);
+}
+
 const char *ctw_status_mode_name(enum ctw_mode mode)
 {
 	return mode == CTW_MODE_ADVISE ? "advise" : "enforce";

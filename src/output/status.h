@@ -45,6 +45,7 @@ struct json_object;
 #define CTW_STATUS_KNOB_MAX 64
 #define CTW_STATUS_YIELDED_MAX 16        /* more knobs than ctwarden manages */
 #define CTW_STATUS_NETNS_MAX 32          /* namespaces listed; the rest only in the totals */
+#define CTW_STATUS_RETIRE_MAX 8          /* retirement passes listed: the last one per namespace */
 
 /* The status is stale (daemon hung or gone) when not updated for
  * max(this, CTW_STATUS_STALE_POLLS poll intervals). */
@@ -88,6 +89,23 @@ struct ctw_status_netns {
 	uint64_t drops, early_drops;          /* since the daemon began watching it */
 	bool have_events;                     /* false: not subscribed ("events" null) */
 	uint64_t events_new, events_destroy, events_overruns;
+};
+
+/* A retirement pass (daemon_retire.c): the last one of a namespace, running
+ * or ended. Counts are what it did so far (dry run: would do). */
+struct ctw_status_retire {
+	char netns[CTW_NETNS_NAME_MAX];
+	uint64_t inode;
+	char timeout[CTW_STATUS_KNOB_MAX];    /* "tcp_timeout_established" */
+	uint64_t old_s, new_s;
+	bool running;                         /* false: ended (ended_at set) */
+	bool dry_run;                         /* advise mode: counted, nothing changed */
+	char outcome[CTW_STATUS_KIND_MAX];    /* "done", "superseded", "failed", "running" */
+	uint64_t started_at_us, ended_at_us;  /* wall clock; ended 0 while running (null) */
+	uint64_t seen, deleted, retimed, skipped, gone, failed;
+	uint64_t oldest_idle_s;
+	double duration_s;
+	double max_poll_gap_s;                /* the longest gap between poll rounds meanwhile */
 };
 
 struct ctw_status {
@@ -143,6 +161,10 @@ struct ctw_status {
 	char yielded[CTW_STATUS_YIELDED_MAX][CTW_STATUS_KNOB_MAX];
 	char pressure_netns[CTW_NETNS_NAME_MAX];
 	uint64_t pressure_inode;                /* 0: unknown (null) */
+	/* The last retirement pass of up to CTW_STATUS_RETIRE_MAX namespaces,
+	 * newest last; set with ctw_status_retire_put(). */
+	unsigned n_retire;
+	struct ctw_status_retire retire[CTW_STATUS_RETIRE_MAX];
 };
 
 /* Zero everything, then set who and when. */
@@ -171,6 +193,10 @@ void ctw_status_netns_add(struct ctw_status *st, const struct ctw_status_netns *
 /* The namespace under pressure, its name cleaned like netns_add's; name NULL
  * or "" and inode 0: none. */
 void ctw_status_set_pressure(struct ctw_status *st, const char *name, uint64_t inode);
+
+/* Record a namespace's retirement pass: replaces the one of the same inode
+ * (the pass goes on or ended), else is added, dropping the oldest when full. */
+void ctw_status_retire_put(struct ctw_status *st, const struct ctw_status_retire *r);
 
 /* The status as a json-c object (the caller puts it), NULL when out of
  * memory. Pure. Decisions are newest first. */

@@ -229,6 +229,51 @@ static struct json_object *namespaces_json(const struct ctw_status *st)
 	return o;
 }
 
+/* "retirements": the last pass of each namespace that had one, newest last. */
+static struct json_object *retire_entry_json(const struct ctw_status_retire *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	add(o, "netns", name_or_null(r->netns));
+	add(o, "inode", u64_or_null(r->inode != 0, r->inode));
+	add(o, "timeout", str_or_null(r->timeout));
+	add(o, "old_s", json_object_new_uint64(r->old_s));
+	add(o, "new_s", json_object_new_uint64(r->new_s));
+	add(o, "running", json_object_new_boolean(r->running));
+	add(o, "dry_run", json_object_new_boolean(r->dry_run));
+	add(o, "outcome", str_or_null(r->outcome));
+	add(o, "started_at", time_or_null(r->started_at_us));
+	add(o, "ended_at", time_or_null(r->ended_at_us));
+	add(o, "seen", json_object_new_uint64(r->seen));
+	add(o, "deleted", json_object_new_uint64(r->deleted));
+	add(o, "retimed", json_object_new_uint64(r->retimed));
+	add(o, "skipped", json_object_new_uint64(r->skipped));
+	add(o, "gone", json_object_new_uint64(r->gone));
+	add(o, "failed", json_object_new_uint64(r->failed));
+	add(o, "oldest_idle_s", json_object_new_uint64(r->oldest_idle_s));
+	add(o, "duration_s", fixed(true, r->duration_s, 3));
+	add(o, "max_poll_gap_s", fixed(true, r->max_poll_gap_s, 3));
+	return o;
+}
+
+static struct json_object *retirements_json(const struct ctw_status *st)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; a && i < st->n_retire && i < CTW_STATUS_RETIRE_MAX; i++) {
+		struct json_object *e = retire_entry_json(&st->retire[i]);
+
+		if (!e || json_object_array_add(a, e) < 0) {
+			json_object_put(e);
+			json_object_put(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 /* Containers must exist; a NULL one means an allocation failed. */
 static bool add_container(struct json_object *root, const char *key, struct json_object *v)
 {
@@ -271,7 +316,8 @@ struct json_object *ctw_status_to_json(const struct ctw_status *st)
 	     add_container(top, "destinations", top_json(&st->top_destinations)) &&
 	     add_container(top, "ports", top_json(&st->top_ports)) &&
 	     add_container(root, "namespaces", namespaces_json(st)) &&
-	     add_container(root, "yielded_knobs", yielded_json(st));
+	     add_container(root, "yielded_knobs", yielded_json(st)) &&
+	     add_container(root, "retirements", retirements_json(st));
 	if (!ok) {
 		json_object_put(root);
 		return NULL;

@@ -79,7 +79,7 @@ int ctw_retire_rule_init(struct ctw_retire_rule *r, enum ctw_timeout timeout, ui
 	if (!info || new_s == 0)
 		return -EINVAL;
 	*r = (struct ctw_retire_rule){ .timeout = timeout, .new_s = new_s, .special_s = special_s,
-				       .retire_nat = retire_nat };
+				       .retire_nat = retire_nat, .new_age_s = CTW_RETIRE_AGE_UNKNOWN };
 	if (known_add(r->known_s, &r->n_known, new_s) < 0 ||
 	    known_add(r->known_s, &r->n_known, info->kernel_default) < 0)
 		return -EINVAL;
@@ -124,6 +124,15 @@ static uint32_t value_at_refresh(const uint32_t *known, unsigned n, uint32_t lef
 	return 0;
 }
 
+/* The same, new_s left out (a value smaller than it may be the one). */
+static uint32_t value_at_refresh_but(const uint32_t *known, unsigned n, uint32_t left, uint32_t new_s)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (known[i] >= left && known[i] != new_s)
+			return known[i];
+	return 0;
+}
+
 /* A lower bound of the idle time: CTA_TIMEOUT is the time left rounded down,
  * so the true time left may be up to a second more. 0 when unknown. */
 static uint32_t idle_lower_bound(uint32_t at_refresh, uint32_t left)
@@ -160,8 +169,21 @@ void ctw_retire_decide(const struct ctw_retire_rule *r, const struct ctw_ct_entr
 		if (left <= r->special_s)
 			return keep(out, CTW_RETIRE_SPECIAL_WINDOW, 0);
 	}
-	if (left <= r->new_s)
-		return keep(out, CTW_RETIRE_WITHIN_NEW, 0);
+	if (left <= r->new_s) {
+		/* Refreshed under new_s, it would have at least new_s -
+		 * new_age_s - 1 left; less, and it was refreshed under
+		 * another value: measure against the smallest that fits. */
+		if ((uint64_t)left + r->new_age_s + 1 >= r->new_s)
+			return keep(out, CTW_RETIRE_WITHIN_NEW, 0);
+		at_refresh = value_at_refresh_but(r->known_s, r->n_known, left, r->new_s);
+		idle = at_refresh ? idle_lower_bound(at_refresh, left) : 0;
+		/* Not idle enough to go: it expires within new_s anyway. */
+		if (idle < r->new_s)
+			return keep(out, CTW_RETIRE_WITHIN_NEW, 0);
+		*out = (struct ctw_retire_decision){ .action = CTW_RETIRE_DELETE, .reason = CTW_RETIRE_ACTED,
+						     .idle_s = idle };
+		return;
+	}
 	at_refresh = value_at_refresh(r->known_s, r->n_known, left);
 	if (at_refresh == 0)
 		return keep(out, CTW_RETIRE_UNKNOWN_HISTORY, 0);

@@ -24,6 +24,7 @@
 #include "base/ct_entry.h"
 #include "base/timeouts.h"
 
+#define CTW_RETIRE_AGE_UNKNOWN UINT32_MAX
 /* Values one timeout may have held over the entries' lives, at most. */
 #define CTW_RETIRE_KNOWN_MAX 16
 /* Marks and zones the config excludes (entries under an nft ct timeout policy). */
@@ -35,6 +36,14 @@ struct ctw_retire_rule {
 	uint32_t known_s[CTW_RETIRE_KNOWN_MAX]; /* every value it is known to have held (new_s among them) */
 	unsigned n_known;
 	uint32_t special_s;                /* longest of tcp_timeout_unacknowledged / max_retrans in force */
+	/* How long new_s has been in force at most, when it was never in force
+	 * (nor retimed to) before: an entry with less time left than new_s -
+	 * new_age_s - 1 was not refreshed under it, so "within the new value"
+	 * does not protect it. CTW_RETIRE_AGE_UNKNOWN (rule_init's default):
+	 * any entry may have been. Lets a pass after a halving step delete
+	 * what the previous step's pass retimed, instead of waiting for it to
+	 * expire and for the kernel's garbage collector. */
+	uint32_t new_age_s;
 	bool retire_nat;                   /* [timeouts] retire_nat */
 	struct { uint32_t value, mask; } exclude_mark[CTW_RETIRE_EXCLUDE_MAX];
 	unsigned n_exclude_mark;

@@ -32,6 +32,7 @@ EXPECTED=(
 	"netns_unwatchable 35eef459a03f4370aaaff0e10028a5d4 4"
 	"outside_change 3ef7e54f939a456fb1d4ecc451417fa4 5"
 	"action_yielded e00ee0f8af104e0298620b80585d4971 4"
+	"retire_pass e82d1bf9cfee40f492f86fd1ab6320c5 5"
 )
 
 # ---- outside: check what is needed, then rerun inside a mount namespace ----
@@ -94,6 +95,8 @@ for row in "${EXPECTED[@]}"; do
 	assert_eq "$kind: fields" \
 		"850 1000 1024 111 222 net.netfilter.nf_conntrack_max|reason of $kind|advise 13 7 4026531840" \
 		"$(json_get "$e" '"\(.CTWARDEN_COUNT) \(.CTWARDEN_MAX) \(.CTWARDEN_BUCKETS) \(.CTWARDEN_OLD) \(.CTWARDEN_NEW) \(.CTWARDEN_KNOB)|\(.CTWARDEN_REASON)|\(.CTWARDEN_MODE) \(.CTWARDEN_ERRNO) \(.CTWARDEN_DROPS) \(.CTWARDEN_NETNS)"')"
+	assert_eq "$kind: retirement fields" "5 6 7 unacked=7 18 99 12 250 no|127.0.0.1 100%" \
+		"$(json_get "$e" '"\(.CTWARDEN_RETIRED_DELETED) \(.CTWARDEN_RETIRED_RETIMED) \(.CTWARDEN_RETIRED_SKIPPED) \(.CTWARDEN_RETIRED_SKIPPED_BY) \(.CTWARDEN_RETIRED_SEEN) \(.CTWARDEN_RETIRED_OLDEST_IDLE) \(.CTWARDEN_RETIRED_DURATION_MS) \(.CTWARDEN_RETIRED_MAX_POLL_GAP_MS) \(.CTWARDEN_RETIRED_DRY_RUN)|\(.CTWARDEN_RETIRED_TOP_DESTINATIONS)"')"
 	assert_eq "$kind: _PID is the emitter's, not journald's" 1 \
 		"$(json_get "$e" "if (._PID | tonumber) != $JOURNALD_PID then 1 else 0 end")"
 done

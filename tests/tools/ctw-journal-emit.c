@@ -9,7 +9,11 @@
  *
  * Field values (test-journal-fields.sh expects exactly these): COUNT 850,
  * MAX 1000, BUCKETS 1024, OLD 111, NEW 222, KNOB net.netfilter.nf_conntrack_max,
- * REASON "reason of KIND", MODE advise, ERRNO 13, DROPS 7, NETNS 4026531840. */
+ * REASON "reason of KIND", MODE advise, ERRNO 13, DROPS 7, NETNS 4026531840,
+ * RETIRED_DELETED 5, RETIRED_RETIMED 6, RETIRED_SKIPPED 7 (skipped_by
+ * "unacked=7"), RETIRED_SEEN 18, RETIRED_OLDEST_IDLE 99, RETIRED_DURATION_MS 12,
+ * RETIRED_MAX_POLL_GAP_MS 250,
+ * RETIRED_DRY_RUN no, RETIRED_TOP_DESTINATIONS "127.0.0.1 100%". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +36,9 @@ static void fill(struct ctw_journal_entry *e, enum ctw_event kind, const char *t
 	ctw_journal_entry_set_errno(e, -EACCES);
 	ctw_journal_entry_set_drops(e, 7);
 	ctw_journal_entry_set_netns(e, 4026531840u);
+	ctw_journal_entry_set_retire(e, &(struct ctw_journal_retire){
+		.seen = 18, .deleted = 5, .retimed = 6, .skipped = 7, .oldest_idle_s = 99, .duration_ms = 12, .max_poll_gap_ms = 250,
+		.skipped_by = "unacked=7", .top = "127.0.0.1 100%" });
 }
 
 static int usage(void)

@@ -70,6 +70,8 @@ static void complete_entry(struct ctw_journal_entry *e, enum ctw_event kind)
 		ctw_journal_entry_set_buckets(e, 512);
 	if (need & CTW_JF_NETNS)
 		ctw_journal_entry_set_netns(e, 4026531840u);
+	if (need & CTW_JF_RETIRE)
+		ctw_journal_entry_set_retire(e, &(struct ctw_journal_retire){ .seen = 3, .deleted = 1 });
 }
 
 static void test_every_kind_has_a_distinct_id_and_name(void **state)
@@ -260,13 +262,56 @@ static void test_change_carries_all_its_fields(void **state)
 	assert_field(&f, "CTWARDEN_MODE", "enforce");
 }
 
+/* A retirement pass's entry: its counts as CTWARDEN_RETIRED_* fields, and the
+ * stream line quotes the lists (they hold spaces). */
+static void test_retire_pass_fields(void **state)
+{
+	struct ctw_journal_retire r = {
+		.seen = 2500, .deleted = 1990, .retimed = 4, .skipped = 506, .gone = 0, .failed = 0,
+		.oldest_idle_s = 61, .duration_ms = 37, .max_poll_gap_ms = 210, .dry_run = false,
+		.skipped_by = "other_timeout=500 special_window=6", .top = "127.0.0.1 100%",
+	};
+	struct ctw_journal_entry e;
+	struct ctw_journal_fields f;
+	char line[2048];
+
+	ctw_journal_entry_init(&e, CTW_EV_RETIRE_PASS, "retired");
+	ctw_journal_entry_set_knob(&e, "net.netfilter.nf_conntrack_tcp_timeout_established");
+	ctw_journal_entry_set_old_new(&e, 40, 20);
+	ctw_journal_entry_set_netns(&e, 4026532177u);
+	ctw_journal_entry_set_retire(&e, &r);
+	assert_int_equal(ctw_journal_build_fields(&e, &f), 0);
+	assert_field(&f, "MESSAGE_ID", "e82d1bf9cfee40f492f86fd1ab6320c5");
+	assert_field(&f, "CTWARDEN_EVENT", "retire_pass");
+	assert_field(&f, "PRIORITY", "5");
+	assert_field(&f, "CTWARDEN_NETNS", "4026532177");
+	assert_field(&f, "CTWARDEN_OLD", "40");
+	assert_field(&f, "CTWARDEN_NEW", "20");
+	assert_field(&f, "CTWARDEN_RETIRED_DELETED", "1990");
+	assert_field(&f, "CTWARDEN_RETIRED_RETIMED", "4");
+	assert_field(&f, "CTWARDEN_RETIRED_SKIPPED", "506");
+	assert_field(&f, "CTWARDEN_RETIRED_SKIPPED_BY", "other_timeout=500 special_window=6");
+	assert_field(&f, "CTWARDEN_RETIRED_SEEN", "2500");
+	assert_field(&f, "CTWARDEN_RETIRED_OLDEST_IDLE", "61");
+	assert_field(&f, "CTWARDEN_RETIRED_DURATION_MS", "37");
+	assert_field(&f, "CTWARDEN_RETIRED_MAX_POLL_GAP_MS", "210");
+	assert_field(&f, "CTWARDEN_RETIRED_DRY_RUN", "no");
+	assert_field(&f, "CTWARDEN_RETIRED_TOP_DESTINATIONS", "127.0.0.1 100%");
+	assert_true(ctw_journal_format_line(&e, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, " CTWARDEN_RETIRED_DELETED=1990 "));
+	assert_non_null(strstr(line, " CTWARDEN_RETIRED_SKIPPED_BY=\"other_timeout=500 special_window=6\" "));
+	/* Without its counts the entry is refused. */
+	e.has &= ~CTW_JF_RETIRE;
+	assert_int_equal(ctw_journal_build_fields(&e, &f), -EINVAL);
+}
+
 static void test_missing_required_field_is_refused(void **state)
 {
 	int checked = 0;
 
 	for (int k = 0; k < CTW_EV__COUNT; k++) {
 		unsigned need = ctw_event_required_fields(k);
-		for (unsigned bit = 1; bit <= CTW_JF_NETNS; bit <<= 1) {
+		for (unsigned bit = 1; bit <= CTW_JF_RETIRE; bit <<= 1) {
 			struct ctw_journal_entry e;
 			struct ctw_journal_fields f;
 
@@ -437,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_common_fields_of_every_kind),
 		cmocka_unit_test(test_kind_specific_fields),
 		cmocka_unit_test(test_change_carries_all_its_fields),
+		cmocka_unit_test(test_retire_pass_fields),
 		cmocka_unit_test(test_missing_required_field_is_refused),
 		cmocka_unit_test(test_invalid_entries_are_refused),
 		cmocka_unit_test(test_message_is_one_line),

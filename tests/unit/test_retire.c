@@ -209,6 +209,46 @@ static void test_excludes(void **state)
 	expect(&r, &e, CTW_RETIRE_DELETE, CTW_RETIRE_ACTED, 331999, 0);
 }
 
+/* A halving step after a pass that retimed: 40 -> 20, written 3 s ago
+ * (new_age_s 3). An entry the 40 s pass retimed to 40 - 12 = 28 s, 25 s
+ * ago, has 3 s left. Refreshed under 20 since the write it would have at least 20 - 3 - 1
+ * = 16 left: it was refreshed under 40, idle 40 - 3 - 1 = 36 >= 20: delete.
+ * Worked out by hand from the kernel's rule (deadline = refresh + timeout). */
+static void test_new_age(void **state)
+{
+	uint32_t known[] = { 40 };
+	struct ctw_retire_rule r;
+	struct ctw_ct_entry e;
+
+	(void)state;
+	assert_int_equal(ctw_retire_rule_init(&r, CTW_TO_TCP_ESTABLISHED, 20, known, 1, 2, false), 0);
+	e = tcp_entry(ESTABLISHED, 3);
+	/* Without the age: within the new value, kept. */
+	expect(&r, &e, CTW_RETIRE_KEEP, CTW_RETIRE_WITHIN_NEW, 0, 0);
+	r.new_age_s = 3;
+	expect(&r, &e, CTW_RETIRE_DELETE, CTW_RETIRE_ACTED, 36, 0);
+	/* 16 left: may have been refreshed under 20 just after the write. */
+	e = tcp_entry(ESTABLISHED, 16);
+	expect(&r, &e, CTW_RETIRE_KEEP, CTW_RETIRE_WITHIN_NEW, 0, 0);
+	/* 15 left: not under 20 (>= 16 then), so under 40: idle 24 >= 20. */
+	e = tcp_entry(ESTABLISHED, 15);
+	expect(&r, &e, CTW_RETIRE_DELETE, CTW_RETIRE_ACTED, 24, 0);
+	/* With 21 known too (between): 15 left may be 21 - 15 = 6 s idle
+	 * under it, and so is kept (it expires within 20 anyway); and with
+	 * 17 known, below the new value, it may be 2 s idle under that. */
+	known[0] = 21;
+	assert_int_equal(ctw_retire_rule_init(&r, CTW_TO_TCP_ESTABLISHED, 20, known, 1, 2, false), 0);
+	r.new_age_s = 3;
+	expect(&r, &e, CTW_RETIRE_KEEP, CTW_RETIRE_WITHIN_NEW, 0, 0);
+	{
+		uint32_t two[] = { 40, 17 };
+
+		assert_int_equal(ctw_retire_rule_init(&r, CTW_TO_TCP_ESTABLISHED, 20, two, 2, 2, false), 0);
+		r.new_age_s = 3;
+		expect(&r, &e, CTW_RETIRE_KEEP, CTW_RETIRE_WITHIN_NEW, 0, 0);
+	}
+}
+
 /* ---- the property test ---------------------------------------------------- */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
@@ -261,7 +301,7 @@ static uint32_t value_at(const struct history *h, double t)
 static void test_property(void **state)
 {
 	const uint32_t special = 300;
-	unsigned deleted = 0, retimed = 0, kept = 0, exact_deletes = 0;
+	unsigned deleted = 0, retimed = 0, kept = 0, exact_deletes = 0, aged = 0;
 
 	(void)state;
 	for (int round = 0; round < 100000; round++) {
@@ -300,6 +340,18 @@ static void test_property(void **state)
 		for (unsigned i = 0; i < h.n; i++)
 			known[i] = h.value[i];
 		assert_int_equal(ctw_retire_rule_init(&r, CTW_TO_TCP_ESTABLISHED, new_s, known, h.n, special, false), 0);
+		/* Half the time the daemon's case: new_s written for the first
+		 * time, its age known (rounded up, maybe more). */
+		if (rnd_unit() < 0.5) {
+			bool before = false;
+
+			for (unsigned i = 0; i + 1 < h.n; i++)
+				before |= h.value[i] == new_s;
+			if (!before) {
+				r.new_age_s = (uint32_t)(now - h.at[h.n - 1]) + 1 + rnd_in(0, 3);
+				aged++;
+			}
+		}
 		e = tcp_entry(ESTABLISHED, left);
 		if (unacked_flag)
 			e.tcp_flags[0] = CTW_TCP_FLAG_DATA_UNACKNOWLEDGED;
@@ -340,6 +392,7 @@ static void test_property(void **state)
 	assert_true(retimed > 100);
 	assert_true(kept > 1000);
 	assert_true(exact_deletes > 1000);
+	assert_true(aged > 10000);
 }
 
 static void test_histogram(void **state)
@@ -391,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_decide_cases),
 		cmocka_unit_test(test_unknown_history),
 		cmocka_unit_test(test_excludes),
+		cmocka_unit_test(test_new_age),
 		cmocka_unit_test(test_property),
 		cmocka_unit_test(test_histogram),
 	};
