@@ -176,16 +176,13 @@ static void build(struct ctw_prom *p, struct ctw_daemon *d, const struct ctw_pol
 	ctw_prom_sample(p, NULL, 0, d->last_poll_duration_s);
 }
 
-/* Something a scrape would show differently: counts, drops, events, knobs. */
+/* Something a scrape would show differently: counts, drops, knobs. */
 static uint64_t fingerprint(const struct ctw_daemon *d, const struct ctw_poll *p)
 {
+	/* The poller counts changes of counts and drops: no walk over the namespaces. */
 	uint64_t h = p->max * 31 + p->buckets + p->n_netns * 7 + p->n_unwatchable * 13;
 
-	for (unsigned i = 0; i < d->poller.n_watch; i++) {
-		const struct ctw_watcher *w = d->poller.watch[i];
-
-		h = h * 1099511628211ULL + w->count + w->drops * 3 + w->early_drops * 5;
-	}
+	h = h * 1099511628211ULL + d->poller.count_changes;
 	for (int t = 0; t < CTW_TO__COUNT; t++)
 		h = h * 31 + p->timeout_s[t];
 	return h;

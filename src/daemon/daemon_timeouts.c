@@ -95,17 +95,33 @@ static void one(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_sn
 	}
 }
 
+/* One namespace's pass, then whether later rounds must visit it even when
+ * it is not the most pressed (it has timeouts to restore). */
+static void visit(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_snapshot *global,
+		  const struct ctw_poll *p)
+{
+	if (restorable(w))
+		one(d, w, global, p);
+	ctw_poller_set_tended(&d->poller, w, w->tpol_ready && any_shortened(w));
+}
+
+/* Only the namespaces that can act: the most pressed, our own until it is
+ * seeded, and those with shortened timeouts (the poller's tended list), so
+ * idle namespaces cost nothing here. */
 void ctw_daemon_timeouts_round(struct ctw_daemon *d, const struct ctw_snapshot *global, const struct ctw_poll *p)
 {
-	for (unsigned i = 0; i < d->poller.n_watch; i++) {
-		struct ctw_watcher *w = d->poller.watch[i];
+	struct ctw_watcher *own = ctw_poller_own(&d->poller);
+	struct ctw_watcher *unseeded = own != p->fullest && !own->tpol_ready ? own : NULL;
 
-		/* Cheap tests first: this runs every round over every namespace. */
-		if (w != p->fullest && !w->tpol_ready && !w->opts.own)
-			continue;
-		if (w != p->fullest && w->tpol_ready && !any_shortened(w))
-			continue;
-		if (restorable(w))
-			one(d, w, global, p);
+	if (p->fullest)
+		visit(d, p->fullest, global, p);
+	if (unseeded)
+		visit(d, unseeded, global, p);
+	/* Backwards: a watcher leaving the list is replaced by one already visited. */
+	for (unsigned i = d->poller.n_tended; i-- > 0;) {
+		struct ctw_watcher *w = d->poller.tended[i];
+
+		if (i < d->poller.n_tended && w != p->fullest && w != unseeded)
+			visit(d, w, global, p);
 	}
 }

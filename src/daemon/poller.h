@@ -7,7 +7,12 @@
  * when the netns_watch (inotify) sees a new one, and when the global number
  * of conntrack objects grows past what the watched namespaces account for
  * (an unnamed namespace filling). Each watcher is read on its own schedule
- * (policy/poll_schedule.h), at once when its events project pressure. */
+ * (policy/poll_schedule.h), at once when its events project pressure or
+ * the kernel log says its table is full (ctw_poller_wake). A round touches
+ * only the watchers that are due: they wait in a heap by next poll time, the
+ * most pressed one is the top of a heap by pressure (policy/pressure.h), and
+ * the sum of counts is kept as counts are read, so an idle namespace costs
+ * nothing between its own polls. */
 #ifndef CTW_POLLER_H
 #define CTW_POLLER_H
 
@@ -17,6 +22,7 @@
 #include <systemd/sd-event.h>
 
 #include "base/conf.h"
+#include "base/heap.h"
 #include "daemon/watcher.h"
 #include "kernel/knobs.h"
 #include "kernel/netns.h"
@@ -89,6 +95,15 @@ struct ctw_poller {
 	ctw_poller_unwatchable_fn on_unwatchable;
 	void *ud;
 	char note[256];                 /* a set-up fact worth saying once, "" otherwise */
+
+	struct ctw_heap due;            /* every watcher but our own, soonest next_poll_us first */
+	struct ctw_heap pressed;        /* every watcher, most pressed first */
+	uint64_t next_seq;              /* for the next watcher (ours is 0) */
+	uint64_t total_count;           /* sum of the watched counts as last read */
+	uint64_t changes;               /* bumped when a summary or the set of watchers changes */
+	uint64_t count_changes;         /* ... when a count, a drop total or the set changes */
+	struct ctw_watcher **tended;    /* namespaces whose timeouts ctwarden changed */
+	unsigned n_tended, cap_tended;
 };
 
 /* Open what the polls read. Fails (-errno) only when the own count or max
@@ -117,8 +132,13 @@ struct ctw_watcher *ctw_poller_find(const struct ctw_poller *p, uint64_t inode);
 const struct ctw_unwatchable *ctw_poller_find_unwatchable(const struct ctw_poller *p, uint64_t inode);
 /* Our own netns's watcher. */
 struct ctw_watcher *ctw_poller_own(const struct ctw_poller *p);
+/* Read w at the next round (its events or a table-full message). */
+void ctw_poller_wake(struct ctw_poller *p, struct ctw_watcher *w);
+/* Keep w in (or take it out of) the tended list: the watchers the timeout
+ * pass must visit every round, not only when they are the most pressed. */
+void ctw_poller_set_tended(struct ctw_poller *p, struct ctw_watcher *w, bool tended);
 /* One poll: the global knobs, then each watcher that is due (all when
- * force). 0 or -errno (own count or max unreadable). */
+ * force or when max changed). 0 or -errno (own count or max unreadable). */
 int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ctw_poll *out);
 void ctw_poller_close(struct ctw_poller *p);
 
