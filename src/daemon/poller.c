@@ -115,12 +115,48 @@ void ctw_poller_set_config(struct ctw_poller *p)
 
 /* ---- the sets ---------------------------------------------------------- */
 
+/* Where inode is, or would go, in by_inode. */
+static unsigned inode_slot(const struct ctw_poller *p, uint64_t inode)
+{
+	unsigned lo = 0, hi = p->n_watch;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (p->by_inode[mid]->ref.inode < inode)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 struct ctw_watcher *ctw_poller_find(const struct ctw_poller *p, uint64_t inode)
 {
-	for (unsigned i = 0; i < p->n_watch; i++)
-		if (p->watch[i]->ref.inode == inode)
-			return p->watch[i];
-	return NULL;
+	unsigned i = inode_slot(p, inode);
+
+	return i < p->n_watch && p->by_inode[i]->ref.inode == inode ? p->by_inode[i] : NULL;
+}
+
+/* Before n_watch counts w (room was made). */
+static void index_add(struct ctw_poller *p, struct ctw_watcher *w)
+{
+	unsigned i = inode_slot(p, w->ref.inode);
+
+	memmove(&p->by_inode[i + 1], &p->by_inode[i], (p->n_watch - i) * sizeof(*p->by_inode));
+	p->by_inode[i] = w;
+}
+
+/* Before n_watch stops counting w. */
+static void index_remove(struct ctw_poller *p, struct ctw_watcher *w)
+{
+	unsigned i = inode_slot(p, w->ref.inode);
+
+	while (i < p->n_watch && p->by_inode[i] != w)
+		i++;   /* equal inodes (0: unknown) sit side by side */
+	if (i == p->n_watch)
+		return;
+	memmove(&p->by_inode[i], &p->by_inode[i + 1], (p->n_watch - i - 1) * sizeof(*p->by_inode));
 }
 
 const struct ctw_unwatchable *ctw_poller_find_unwatchable(const struct ctw_poller *p, uint64_t inode)
@@ -226,6 +262,8 @@ static int add_watcher(struct ctw_poller *p, struct ctw_netns_ref *ref)
 	r = grow((void **)&p->watch, &p->cap_watch, p->n_watch + 1, sizeof(*p->watch));
 	if (r == 0)
 		r = grow((void **)&p->tended, &p->cap_tended, p->n_watch + 1, sizeof(*p->tended));
+	if (r == 0)
+		r = grow((void **)&p->by_inode, &p->cap_by_inode, p->n_watch + 1, sizeof(*p->by_inode));
 	if (r < 0)
 		goto bad;
 	opts.own = false;
@@ -244,6 +282,7 @@ static int add_watcher(struct ctw_poller *p, struct ctw_netns_ref *ref)
 		goto bad;
 	}
 	w->seen = true;
+	index_add(p, w);
 	p->watch[p->n_watch++] = w;
 	p->changes++;
 	p->count_changes++;
@@ -264,6 +303,7 @@ static void remove_watcher(struct ctw_poller *p, unsigned i)
 	p->total_count -= w->count;
 	p->changes++;
 	p->count_changes++;
+	index_remove(p, w);
 	ctw_watcher_close(w);
 	p->watch[i] = p->watch[--p->n_watch];
 }
@@ -326,12 +366,27 @@ static void rebase_unaccounted(struct ctw_poller *p)
 		p->unaccounted_base = objects > watched ? objects - watched : 0;
 }
 
+/* Processes' namespaces only, adding what is new and forgetting nothing:
+ * the directories' namespaces are seen by inotify as they come and go. */
+static unsigned scan_processes(struct ctw_poller *p, uint64_t now_us)
+{
+	struct scan_ctx ctx = { p, 0 };
+
+	p->last_scan_us = now_us;
+	for (unsigned i = 0; i < p->n_bad; i++)
+		p->bad[i].seen = false;
+	if (ctw_netns_scan("/proc", NULL, 0, on_found, on_failed, &ctx) < 0)
+		return 0;
+	rebase_unaccounted(p);
+	return ctx.added;
+}
+
 unsigned ctw_poller_rescan(struct ctw_poller *p, uint64_t now_us)
 {
 	const char *dirs[CTW_NETNS_DIRS_MAX];
 	struct scan_ctx ctx = { p, 0 };
 
-	p->last_scan_us = now_us;
+	p->last_scan_us = p->last_full_scan_us = now_us;
 	if (!p->cfg->all_netns || !p->live)
 		return 0;
 	for (unsigned i = 0; i < p->cfg->n_netns_dirs; i++)
@@ -388,7 +443,7 @@ void ctw_poller_forget_file(struct ctw_poller *p, const char *dir, const char *f
 	}
 }
 
-unsigned ctw_poller_check_unaccounted(struct ctw_poller *p, uint64_t now_us)
+unsigned ctw_poller_check_unaccounted(struct ctw_poller *p, uint64_t now_us, bool dirs_watched)
 {
 	uint64_t objects, watched, unaccounted;
 
@@ -403,7 +458,7 @@ unsigned ctw_poller_check_unaccounted(struct ctw_poller *p, uint64_t now_us)
 	if (unaccounted - p->unaccounted_base < CTW_NETNS_UNACCOUNTED_STEP ||
 	    now_us - p->last_scan_us < CTW_NETNS_TRIGGER_MIN_US)
 		return 0;
-	return ctw_poller_rescan(p, now_us);
+	return dirs_watched ? scan_processes(p, now_us) : ctw_poller_rescan(p, now_us);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -430,6 +485,8 @@ int ctw_poller_open(struct ctw_poller *p, const struct ctw_knobs *k, bool live, 
 	r = grow((void **)&p->watch, &p->cap_watch, 1, sizeof(*p->watch));
 	if (r == 0)
 		r = grow((void **)&p->tended, &p->cap_tended, 1, sizeof(*p->tended));
+	if (r == 0)
+		r = grow((void **)&p->by_inode, &p->cap_by_inode, 1, sizeof(*p->by_inode));
 	if (r < 0)
 		return r;
 
@@ -454,6 +511,7 @@ int ctw_poller_open(struct ctw_poller *p, const struct ctw_knobs *k, bool live, 
 	r = ctw_watcher_open(&p->watch[0], &own, k, &opts, p->note, sizeof(p->note));
 	if (r < 0)
 		goto fail;
+	p->by_inode[0] = p->watch[0];
 	p->n_watch = 1;
 	/* Ours is read every round: in the pressure order, not in the schedule. */
 	ctw_pressure_key_set(&p->watch[0]->pressure, false, 0, 0, c->horizon_us, 0);
@@ -532,9 +590,9 @@ static void poll_watcher(struct ctw_poller *p, struct ctw_watcher *w, uint64_t n
 static void after_read(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now_us, uint64_t max)
 {
 	struct ctw_watcher_summary s;
-	bool fresh = false;
+	bool read = w->count_at_us == now_us;
 
-	if (w->count_at_us == now_us || !w->have_summary || w->summary_max != max) {
+	if (read || !w->have_summary || w->summary_max != max) {
 		ctw_watcher_summary(w, max, &s);
 		if (!w->have_summary || memcmp(&s, &w->summary, sizeof(s)) != 0)
 			p->changes++;
@@ -544,14 +602,14 @@ static void after_read(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now
 		memcpy(&w->summary, &s, sizeof(s));
 		w->summary_max = max;
 		w->have_summary = true;
-		fresh = true;
 		ctw_pressure_key_set(&w->pressure, s.have_time_to_full, s.time_to_full_s, s.count, p->cfg->horizon_us,
 				     w->seq);
 		ctw_heap_fix(&p->pressed, &w->pressure_node);
 		if (s.growth_per_s > p->fastest_rate && isfinite(s.growth_per_s))
 			p->fastest_rate = s.growth_per_s;
 	}
-	if (fresh || now_us >= w->next_poll_us)
+	/* Not read (max rose): the time it had is still soon enough. */
+	if (read || now_us >= w->next_poll_us)
 		w->next_poll_us = now_us + ctw_poll_gap_us(w->count, max, p->cfg->high_water_pct, p->fastest_rate,
 							   p->cfg->poll_interval_us);
 }
@@ -569,16 +627,25 @@ static void poll_other(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now
 int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ctw_poll *out)
 {
 	struct ctw_watcher *own, *w;
+	bool rekey = false;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (p->cfg->all_netns && p->live && (p->last_scan_us == 0 || now_us - p->last_scan_us >= CTW_NETNS_RESCAN_US))
+	if (p->cfg->all_netns && p->live && (p->last_full_scan_us == 0 || now_us - p->last_full_scan_us >= CTW_NETNS_RESCAN_US))
 		ctw_poller_rescan(p, now_us);
 	r = ctw_knob_read_fd(p->fd[CTW_KNOB_MAX], &out->max);
 	if (r < 0)
 		return r;
-	if (p->max != out->max)
-		force = true;   /* everyone's headroom changed */
+	/* Less headroom (0 is unlimited): everyone is read now. More headroom:
+	 * what each namespace held is still true, only its summary against the
+	 * new max changes; no reads (another tool raising max on a host with
+	 * a thousand namespaces costs no thousand reads). */
+	if (p->max != out->max) {
+		if (out->max != 0 && (p->max == 0 || out->max < p->max))
+			force = true;
+		else
+			rekey = true;
+	}
 	p->max = out->max;
 	if (p->fd[CTW_KNOB_BUCKETS] >= 0)
 		out->have_buckets = ctw_knob_read_fd(p->fd[CTW_KNOB_BUCKETS], &out->buckets) == 0;
@@ -610,6 +677,9 @@ int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ct
 			poll_other(p, w, now_us, false, out);
 			ctw_heap_fix(&p->due, &w->due_node);
 		}
+		/* The rest are not due: their summaries follow max, their times stay. */
+		for (unsigned i = 1; rekey && i < p->n_watch; i++)
+			after_read(p, p->watch[i], now_us, out->max);
 	}
 
 	w = ctw_container_of(ctw_heap_top(&p->pressed), struct ctw_watcher, pressure_node);
@@ -634,6 +704,8 @@ void ctw_poller_close(struct ctw_poller *p)
 	free(p->watch);
 	free(p->bad);
 	free(p->tended);
+	free(p->by_inode);
+	p->by_inode = NULL;
 	p->tended = NULL;
 	p->n_tended = 0;
 	ctw_events_batch_free(p->opts.batch);

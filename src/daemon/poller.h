@@ -84,7 +84,8 @@ struct ctw_poller {
 	unsigned n_watch, cap_watch;
 	struct ctw_unwatchable *bad;
 	unsigned n_bad, cap_bad;
-	uint64_t last_scan_us;
+	uint64_t last_scan_us;          /* any scan: triggered ones are spaced from it */
+	uint64_t last_full_scan_us;     /* directories and processes: the safety net's clock */
 	int slab_fd;                    /* /sys/kernel/slab/nf_conntrack/objects, -1 when absent */
 	uint64_t unaccounted_base;      /* objects not in watched counts, at the last scan */
 	double fastest_rate;            /* fastest growth seen in any namespace, entries/s */
@@ -104,6 +105,8 @@ struct ctw_poller {
 	uint64_t count_changes;         /* ... when a count, a drop total or the set changes */
 	struct ctw_watcher **tended;    /* namespaces whose timeouts ctwarden changed */
 	unsigned n_tended, cap_tended;
+	struct ctw_watcher **by_inode;  /* every watcher, by inode: scans look each one up */
+	unsigned cap_by_inode;          /* (n_watch of them) */
 };
 
 /* Open what the polls read. Fails (-errno) only when the own count or max
@@ -124,8 +127,11 @@ int ctw_poller_add_file(struct ctw_poller *p, const char *dir, const char *file,
 /* A file left a namespace directory: forget the watcher opened from it. */
 void ctw_poller_forget_file(struct ctw_poller *p, const char *dir, const char *file);
 /* Cheap check for an unwatched namespace filling (one small read): scans when
- * the global object count outgrew the watched counts. Returns new watchers. */
-unsigned ctw_poller_check_unaccounted(struct ctw_poller *p, uint64_t now_us);
+ * the global object count outgrew the watched counts. dirs_watched: inotify
+ * sees every namespace directory, so only processes' namespaces can be new
+ * and the scan looks only there (its cost does not grow with the namespaces
+ * already watched). Returns new watchers. */
+unsigned ctw_poller_check_unaccounted(struct ctw_poller *p, uint64_t now_us, bool dirs_watched);
 /* The watcher of the netns with this inode, or NULL. */
 struct ctw_watcher *ctw_poller_find(const struct ctw_poller *p, uint64_t inode);
 /* The unwatchable namespace with this inode, or NULL. */
