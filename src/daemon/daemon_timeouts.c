@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#include "daemon/daemon_carry.h"
-#include "daemon/daemon_status.h"
 #include "kernel/knob_fd.h"
 
 static bool any_shortened(const struct ctw_watcher *w)
@@ -57,11 +55,11 @@ static bool restorable(const struct ctw_watcher *w)
 }
 
 static void one(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_snapshot *global,
-		const struct ctw_poll *p)
+		const struct ctw_poll *p, struct ctw_ns_decisions *out)
 {
 	struct ctw_snapshot s = *global;
 	struct ctw_watcher_summary sum;
-	struct ctw_decisions out;
+	struct ctw_decisions decided;
 
 	if (!w->tpol_ready)
 		seed(d, w);
@@ -81,47 +79,47 @@ static void one(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_sn
 			return;
 	}
 	ctw_policy_observe(&w->tpol, &d->cfg, &s);
-	ctw_policy_decide(&d->cfg, &s, &w->tpol, &out);
-	for (size_t i = 0; i < out.n; i++) {
-		const struct ctw_decision *dec = &out.d[i];
-		bool applied;
-
+	ctw_policy_decide(&d->cfg, &s, &w->tpol, &decided);
+	for (size_t i = 0; i < decided.n && out->n < CTW_NS_DECISIONS_MAX; i++)
 		/* Max, hash and alerts are the global round's business. */
-		if (dec->target != CTW_TARGET_TIMEOUT)
-			continue;
-		applied = ctw_daemon_carry_out(d, dec, &s, w, w->opts.own ? NULL : w);
-		ctw_policy_commit(&w->tpol, dec, &s, applied);
-		ctw_daemon_status_decision(d, dec, applied);
-	}
+		if (decided.d[i].target == CTW_TARGET_TIMEOUT)
+			out->d[out->n++] = (struct ctw_ns_decision){ .w = w, .snap = s, .dec = decided.d[i] };
 }
 
-/* One namespace's pass, then whether later rounds must visit it even when
- * it is not the most pressed (it has timeouts to restore). */
-static void visit(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_snapshot *global,
-		  const struct ctw_poll *p)
+/* Whether later rounds must visit w even when it is not the most pressed
+ * (it has timeouts to restore). */
+void ctw_daemon_timeouts_note(struct ctw_daemon *d, struct ctw_watcher *w)
 {
-	if (restorable(w))
-		one(d, w, global, p);
 	ctw_poller_set_tended(&d->poller, w, w->tpol_ready && any_shortened(w));
+}
+
+static void visit(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_snapshot *global,
+		  const struct ctw_poll *p, struct ctw_ns_decisions *out)
+{
+	if (out->n < CTW_NS_DECISIONS_MAX && restorable(w))
+		one(d, w, global, p, out);
+	ctw_daemon_timeouts_note(d, w);   /* seeded from the state file: it may have some */
 }
 
 /* Only the namespaces that can act: the most pressed, our own until it is
  * seeded, and those with shortened timeouts (the poller's tended list), so
  * idle namespaces cost nothing here. */
-void ctw_daemon_timeouts_round(struct ctw_daemon *d, const struct ctw_snapshot *global, const struct ctw_poll *p)
+void ctw_daemon_timeouts_decide(struct ctw_daemon *d, const struct ctw_snapshot *global, const struct ctw_poll *p,
+				struct ctw_ns_decisions *out)
 {
 	struct ctw_watcher *own = ctw_poller_own(&d->poller);
 	struct ctw_watcher *unseeded = own != p->fullest && !own->tpol_ready ? own : NULL;
 
+	out->n = 0;
 	if (p->fullest)
-		visit(d, p->fullest, global, p);
+		visit(d, p->fullest, global, p, out);
 	if (unseeded)
-		visit(d, unseeded, global, p);
+		visit(d, unseeded, global, p, out);
 	/* Backwards: a watcher leaving the list is replaced by one already visited. */
 	for (unsigned i = d->poller.n_tended; i-- > 0;) {
 		struct ctw_watcher *w = d->poller.tended[i];
 
 		if (i < d->poller.n_tended && w != p->fullest && w != unseeded)
-			visit(d, w, global, p);
+			visit(d, w, global, p, out);
 	}
 }

@@ -473,6 +473,46 @@ static void test_shorten(void **state)
 	expect_error("[timeouts]\nshorten = , udp_timeout\n", NAME ":2: shorten: empty item in the list");
 }
 
+/* Retirement: on by default, NAT off, exclusion lists parsed exactly. */
+static void test_retire_keys(void **state)
+{
+	struct ctw_config c;
+
+	(void)state;
+	c = parse_ok("");
+	assert_true(c.retire);
+	assert_false(c.retire_nat);
+	assert_int_equal(c.n_retire_exclude_mark, 0);
+	assert_int_equal(c.n_retire_exclude_zone, 0);
+	c = parse_ok("[timeouts]\nretire = no\nretire_nat = yes\n"
+		     "retire_exclude_mark = 0x10, 256/0xf00 4294967295\nretire_exclude_zone = 1 65535\n");
+	assert_false(c.retire);
+	assert_true(c.retire_nat);
+	assert_int_equal(c.n_retire_exclude_mark, 3);
+	assert_int_equal(c.retire_exclude_mark[0].value, 16);
+	assert_int_equal(c.retire_exclude_mark[0].mask, 0xffffffffu);
+	assert_int_equal(c.retire_exclude_mark[1].value, 256);
+	assert_int_equal(c.retire_exclude_mark[1].mask, 0xf00);
+	assert_int_equal(c.retire_exclude_mark[2].value, 0xffffffffu);
+	assert_int_equal(c.n_retire_exclude_zone, 2);
+	assert_int_equal(c.retire_exclude_zone[0], 1);
+	assert_int_equal(c.retire_exclude_zone[1], 65535);
+	c = parse_ok("[timeouts]\nretire_exclude_zone = none\n");
+	assert_int_equal(c.n_retire_exclude_zone, 0);
+	expect_error("[timeouts]\nretire_exclude_zone = 65536\n",
+		     NAME ":2: retire_exclude_zone: '65536' is not a number from 0 to 65535 (decimal or 0x hex)");
+	expect_error("[timeouts]\nretire_exclude_zone = -1\n",
+		     NAME ":2: retire_exclude_zone: '-1' is not a number from 0 to 65535 (decimal or 0x hex)");
+	expect_error("[timeouts]\nretire_exclude_mark = 0x1/0x2\n",
+		     NAME ":2: retire_exclude_mark: 0x1 has bits outside its mask 0x2: it can never match");
+	expect_error("[timeouts]\nretire_exclude_mark = 0x1/zz\n",
+		     NAME ":2: retire_exclude_mark: 'zz' is not a number from 0 to 4294967295 (decimal or 0x hex)");
+	expect_error("[timeouts]\nretire_exclude_mark = 1 2 3 4 5 6 7 8 9\n",
+		     NAME ":2: retire_exclude_mark: at most 8 items");
+	expect_error("[timeouts]\nretire_nat = maybe\n",
+		     NAME ":2: retire_nat = maybe: must be yes or no (or true/false, 1/0)");
+}
+
 static void test_contradictions(void **state)
 {
 	(void)state;
@@ -641,8 +681,8 @@ static void test_sample_config(void **state)
 	assert_int_equal(ctw_config_parse_buffer("sample", text, used, &c, err, sizeof(err)), 0);
 	memcpy(d.source, c.source, sizeof(d.source));
 	assert_memory_equal(&c, &d, sizeof(c));
-	/* 25 fixed keys plus one floor per timeout, plus shorten. */
-	assert_int_equal(keys, 26 + CTW_TO__COUNT);
+	/* 25 fixed keys plus one floor per timeout, plus shorten and the 4 retire keys. */
+	assert_int_equal(keys, 30 + CTW_TO__COUNT);
 }
 
 /* Where namespaces are bind-mounted, and which get event sockets. */
@@ -690,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_error_kinds),
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_shorten),
+		cmocka_unit_test(test_retire_keys),
 		cmocka_unit_test(test_contradictions),
 		cmocka_unit_test(test_long_and_odd_lines),
 		cmocka_unit_test(test_out_untouched_on_error),
