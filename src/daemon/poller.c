@@ -608,10 +608,24 @@ static void after_read(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now
 		if (s.growth_per_s > p->fastest_rate && isfinite(s.growth_per_s))
 			p->fastest_rate = s.growth_per_s;
 	}
-	/* Not read (max rose): the time it had is still soon enough. */
+	/* Not read (max changed): retime() decides its time. */
 	if (read || now_us >= w->next_poll_us)
 		w->next_poll_us = now_us + ctw_poll_gap_us(w->count, max, p->cfg->high_water_pct, p->fastest_rate,
 							   p->cfg->poll_interval_us);
+}
+
+/* max changed, w not read: its summary against the new max, and the time
+ * the schedule's own rule gives from its last count under the new max (now,
+ * when that has passed): the same promise as ever, without a read. */
+static void retime(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now_us, uint64_t max)
+{
+	uint64_t at = w->count_at_us ? w->count_at_us + ctw_poll_gap_us(w->count, max, p->cfg->high_water_pct,
+									   p->fastest_rate, p->cfg->poll_interval_us)
+				     : 0;
+
+	after_read(p, w, now_us, max);
+	if (at < w->next_poll_us)
+		w->next_poll_us = at;
 }
 
 /* Another namespace's turn (due, woken, or every one when forced). */
@@ -627,7 +641,7 @@ static void poll_other(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now
 int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ctw_poll *out)
 {
 	struct ctw_watcher *own, *w;
-	bool rekey = false;
+	bool retimed;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -636,16 +650,11 @@ int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ct
 	r = ctw_knob_read_fd(p->fd[CTW_KNOB_MAX], &out->max);
 	if (r < 0)
 		return r;
-	/* Less headroom (0 is unlimited): everyone is read now. More headroom:
-	 * what each namespace held is still true, only its summary against the
-	 * new max changes; no reads (another tool raising max on a host with
-	 * a thousand namespaces costs no thousand reads). */
-	if (p->max != out->max) {
-		if (out->max != 0 && (p->max == 0 || out->max < p->max))
-			force = true;
-		else
-			rekey = true;
-	}
+	/* Everyone's headroom changed: each namespace is re-timed from what it
+	 * held (retime), and only those due under the new max are read; another
+	 * tool changing max on a host with a thousand namespaces costs no
+	 * thousand reads. */
+	retimed = p->max != out->max;
 	p->max = out->max;
 	if (p->fd[CTW_KNOB_BUCKETS] >= 0)
 		out->have_buckets = ctw_knob_read_fd(p->fd[CTW_KNOB_BUCKETS], &out->buckets) == 0;
@@ -672,14 +681,16 @@ int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ct
 			poll_other(p, p->watch[i], now_us, true, out);
 		ctw_heap_rebuild(&p->due);
 	} else {
+		if (retimed) {
+			for (unsigned i = 1; i < p->n_watch; i++)
+				retime(p, p->watch[i], now_us, out->max);
+			ctw_heap_rebuild(&p->due);
+		}
 		/* Only the ones due: each comes out with a later time, so this ends. */
 		while ((w = first_due(p)) && (w->poll_now || now_us >= w->next_poll_us)) {
 			poll_other(p, w, now_us, false, out);
 			ctw_heap_fix(&p->due, &w->due_node);
 		}
-		/* The rest are not due: their summaries follow max, their times stay. */
-		for (unsigned i = 1; rekey && i < p->n_watch; i++)
-			after_read(p, p->watch[i], now_us, out->max);
 	}
 
 	w = ctw_container_of(ctw_heap_top(&p->pressed), struct ctw_watcher, pressure_node);

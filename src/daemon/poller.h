@@ -144,7 +144,8 @@ void ctw_poller_wake(struct ctw_poller *p, struct ctw_watcher *w);
  * pass must visit every round, not only when they are the most pressed. */
 void ctw_poller_set_tended(struct ctw_poller *p, struct ctw_watcher *w, bool tended);
 /* One poll: the global knobs, then each watcher that is due (all when
- * force or when max changed). 0 or -errno (own count or max unreadable). */
+ * force; when max changed, each re-timed and those due under it). 0 or
+ * -errno (own count or max unreadable). */
 int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ctw_poll *out);
 void ctw_poller_close(struct ctw_poller *p);
 
