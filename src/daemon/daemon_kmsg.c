@@ -115,7 +115,7 @@ static void report_burst(struct ctw_daemon *d, const struct kmsg_burst *b)
 		}
 		if (w) {
 			ctw_watcher_top_line(w, top, sizeof(top));
-			w->poll_now = true;   /* read it in the round that follows */
+			ctw_poller_wake(&d->poller, w);   /* read it in the round that follows */
 		}
 
 		ctw_journal_entry_init(&e, CTW_EV_TABLE_FULL,

@@ -258,19 +258,14 @@ static uint64_t http_fingerprint(const struct ctw_daemon *d)
 	return h * 31 + c->connections;
 }
 
-/* Something a scrape would show differently: counts, drops, events, knobs. */
+/* Something a scrape would show differently: counts, drops, knobs. */
 static uint64_t fingerprint(const struct ctw_daemon *d, const struct ctw_poll *p)
 {
+	/* The poller counts changes of counts and drops: no walk over the namespaces. */
 	uint64_t h = p->max * 31 + p->buckets + p->n_netns * 7 + p->n_unwatchable * 13;
 
-	for (unsigned i = 0; i < d->poller.n_watch; i++) {
-		const struct ctw_watcher *w = d->poller.watch[i];
-
-		h = h * 1099511628211ULL + w->count + w->drops * 3 + w->early_drops * 5;
-		/* A namespace renamed after its pod changes the labels. */
-		for (const char *c = w->ref.name; *c; c++)
-			h = h * 31 + (unsigned char)*c;
-	}
+	h = h * 1099511628211ULL + d->poller.count_changes;
+	/* A namespace renamed after its pod shows at the next interval's rewrite. */
 	for (int t = 0; t < CTW_TO__COUNT; t++)
 		h = h * 31 + p->timeout_s[t];
 	return h * 1099511628211ULL + http_fingerprint(d);

@@ -123,6 +123,7 @@ static void timeout_decisions(struct ctw_daemon *d, const struct ctw_poll *poll,
 			ctw_daemon_retire_note(nd->w, nd->dec.timeout, nd->dec.new_value, snap->now_us);
 		if (applied || !nd->dec.apply)
 			ctw_daemon_retire_due(nd->w, &nd->dec, !applied);
+		ctw_daemon_timeouts_note(d, nd->w);
 	}
 }
 

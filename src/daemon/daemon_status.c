@@ -69,6 +69,16 @@ static void fill_namespaces(struct ctw_daemon *d, const struct ctw_poll *p, stru
 {
 	st->netns_unwatchable = p->n_unwatchable;
 	st->netns_total_entries = p->total_count;
+	if (p->fullest)
+		ctw_status_set_pressure(st, p->fullest->ref.name, p->fullest->ref.inode);
+	else
+		ctw_status_set_pressure(st, NULL, 0);
+	/* The list changes only when a summary or the set did: no walk otherwise. */
+	if (d->status_netns_filled && d->status_netns_changes == d->poller.changes && d->status_netns_max == p->max)
+		return;
+	d->status_netns_filled = true;
+	d->status_netns_changes = d->poller.changes;
+	d->status_netns_max = p->max;
 	ctw_status_netns_clear(st);
 	for (unsigned i = 0; i < d->poller.n_watch; i++) {
 		const struct ctw_watcher *w = d->poller.watch[i];
@@ -97,10 +107,6 @@ static void fill_namespaces(struct ctw_daemon *d, const struct ctw_poll *p, stru
 		n.events_overruns = s.events.overruns;
 		ctw_status_netns_add(st, &n);
 	}
-	if (p->fullest)
-		ctw_status_set_pressure(st, p->fullest->ref.name, p->fullest->ref.inode);
-	else
-		ctw_status_set_pressure(st, NULL, 0);
 }
 
 void ctw_daemon_status_init(struct ctw_daemon *d)

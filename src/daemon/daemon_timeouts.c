@@ -102,19 +102,40 @@ static void one(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_sn
 			out->d[out->n++] = (struct ctw_ns_decision){ .w = w, .snap = s, .dec = decided.d[i] };
 }
 
+/* Whether later rounds must visit w even when it is not the most pressed
+ * (it has timeouts to restore). */
+void ctw_daemon_timeouts_note(struct ctw_daemon *d, struct ctw_watcher *w)
+{
+	ctw_poller_set_tended(&d->poller, w, w->tpol_ready && any_shortened(w));
+}
+
+static void visit(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_snapshot *global,
+		  const struct ctw_poll *p, struct ctw_ns_decisions *out)
+{
+	if (out->n < CTW_NS_DECISIONS_MAX && restorable(w))
+		one(d, w, global, p, out);
+	ctw_daemon_timeouts_note(d, w);   /* seeded from the state file: it may have some */
+}
+
+/* Only the namespaces that can act: the most pressed, our own until it is
+ * seeded, and those with shortened timeouts (the poller's tended list), so
+ * idle namespaces cost nothing here. */
 void ctw_daemon_timeouts_decide(struct ctw_daemon *d, const struct ctw_snapshot *global, const struct ctw_poll *p,
 				struct ctw_ns_decisions *out)
 {
-	out->n = 0;
-	for (unsigned i = 0; i < d->poller.n_watch && out->n < CTW_NS_DECISIONS_MAX; i++) {
-		struct ctw_watcher *w = d->poller.watch[i];
+	struct ctw_watcher *own = ctw_poller_own(&d->poller);
+	struct ctw_watcher *unseeded = own != p->fullest && !own->tpol_ready ? own : NULL;
 
-		/* Cheap tests first: this runs every round over every namespace. */
-		if (w != p->fullest && !w->tpol_ready && !w->opts.own)
-			continue;
-		if (w != p->fullest && w->tpol_ready && !any_shortened(w))
-			continue;
-		if (restorable(w))
-			one(d, w, global, p, out);
+	out->n = 0;
+	if (p->fullest)
+		visit(d, p->fullest, global, p, out);
+	if (unseeded)
+		visit(d, unseeded, global, p, out);
+	/* Backwards: a watcher leaving the list is replaced by one already visited. */
+	for (unsigned i = d->poller.n_tended; i-- > 0;) {
+		struct ctw_watcher *w = d->poller.tended[i];
+
+		if (i < d->poller.n_tended && w != p->fullest && w != unseeded)
+			visit(d, w, global, p, out);
 	}
 }

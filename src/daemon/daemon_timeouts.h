@@ -31,5 +31,8 @@ struct ctw_ns_decisions {
  * namespace's policy state (w->tpol). */
 void ctw_daemon_timeouts_decide(struct ctw_daemon *d, const struct ctw_snapshot *global, const struct ctw_poll *p,
 				struct ctw_ns_decisions *out);
+/* After a decision for w was committed: keep the poller's list of namespaces
+ * with shortened timeouts (visited every round) true. */
+void ctw_daemon_timeouts_note(struct ctw_daemon *d, struct ctw_watcher *w);
 
 #endif

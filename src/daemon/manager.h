@@ -78,6 +78,8 @@ struct ctw_daemon {
 	bool status_dirty;            /* a decision since the last write */
 	bool status_failing;          /* the last write failed (said once) */
 	uint64_t status_written_us;
+	bool status_netns_filled;     /* the status's namespace list, as of poller.changes */
+	uint64_t status_netns_changes, status_netns_max;
 };
 
 #endif

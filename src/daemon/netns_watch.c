@@ -132,6 +132,19 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 	return 0;
 }
 
+/* Every namespace directory that exists has its inotify watch: a triggered
+ * scan need only look at processes. */
+static bool dirs_watched(const struct ctw_daemon *d)
+{
+	const struct ctw_netns_watch *nw = d->netns_watch;
+	struct stat st;
+
+	for (unsigned i = 0; i < nw->n_dirs; i++)
+		if (!nw->dirs[i].source && !(stat(nw->dirs[i].dir, &st) < 0 && errno == ENOENT))
+			return false;
+	return true;
+}
+
 /* 0 when the poll timer is often enough. */
 static uint64_t sentinel_period_us(const struct ctw_daemon *d)
 {
@@ -162,7 +175,7 @@ static int on_sentinel(sd_event_source *s, uint64_t usec, void *userdata)
 	struct ctw_daemon *d = userdata;
 	uint64_t now = now_us(d);
 
-	if (ctw_poller_check_unaccounted(&d->poller, now) > 0)
+	if (ctw_poller_check_unaccounted(&d->poller, now, dirs_watched(d)) > 0)
 		ctw_daemon_poll_round(d, now);
 	if (d->netns_watch)
 		arm_sentinel(d);
@@ -176,7 +189,7 @@ void ctw_netns_watch_after_poll(struct ctw_daemon *d, uint64_t now_us_)
 	if (!nw)
 		return;
 	if (sentinel_period_us(d) == 0) {
-		if (ctw_poller_check_unaccounted(&d->poller, now_us_) > 0)
+		if (ctw_poller_check_unaccounted(&d->poller, now_us_, dirs_watched(d)) > 0)
 			ctw_daemon_poll_round(d, now_us_);
 		sd_event_source_set_enabled(nw->sentinel, SD_EVENT_OFF);
 	} else if (sd_event_source_get_enabled(nw->sentinel, NULL) == 0) {

@@ -12,8 +12,61 @@
 
 #include "kernel/knob_fd.h"
 #include "policy/poll_schedule.h"
+#include "policy/pressure.h"
 
 #define SLAB_OBJECTS_PATH "sys/kernel/slab/nf_conntrack/objects"
+
+/* ---- the orders ---------------------------------------------------------- */
+
+static bool due_before(const struct ctw_heap_node *a, const struct ctw_heap_node *b)
+{
+	const struct ctw_watcher *x = ctw_container_of(a, struct ctw_watcher, due_node);
+	const struct ctw_watcher *y = ctw_container_of(b, struct ctw_watcher, due_node);
+
+	return x->next_poll_us != y->next_poll_us ? x->next_poll_us < y->next_poll_us : x->seq < y->seq;
+}
+
+static bool pressure_before(const struct ctw_heap_node *a, const struct ctw_heap_node *b)
+{
+	return ctw_pressure_before(&ctw_container_of(a, struct ctw_watcher, pressure_node)->pressure,
+				   &ctw_container_of(b, struct ctw_watcher, pressure_node)->pressure);
+}
+
+static struct ctw_watcher *first_due(const struct ctw_poller *p)
+{
+	struct ctw_heap_node *n = ctw_heap_top(&p->due);
+
+	return n ? ctw_container_of(n, struct ctw_watcher, due_node) : NULL;
+}
+
+void ctw_poller_wake(struct ctw_poller *p, struct ctw_watcher *w)
+{
+	w->poll_now = true;
+	if (ctw_heap_contains(&w->due_node)) {
+		w->next_poll_us = 0;
+		ctw_heap_fix(&p->due, &w->due_node);
+	}
+}
+
+void ctw_poller_set_tended(struct ctw_poller *p, struct ctw_watcher *w, bool tended)
+{
+	struct ctw_watcher *last;
+	unsigned i;
+
+	if (tended == (w->tended_at != 0))
+		return;
+	if (tended) {
+		/* Room for every watcher was made when it was added. */
+		p->tended[p->n_tended++] = w;
+		w->tended_at = p->n_tended;
+		return;
+	}
+	i = w->tended_at - 1;
+	last = p->tended[--p->n_tended];
+	p->tended[i] = last;
+	last->tended_at = i + 1;
+	w->tended_at = 0;
+}
 
 static void close_fd(int *fd)
 {
@@ -46,6 +99,8 @@ void ctw_poller_set_config(struct ctw_poller *p)
 		p->watch[i]->opts.events = o.events;
 		p->watch[i]->next_poll_us = 0;
 	}
+	ctw_heap_rebuild(&p->due);   /* all due at once: thresholds and horizon may differ */
+	p->changes++;
 	for (int t = 0; t < CTW_TO__COUNT; t++) {
 		enum ctw_knob id = CTW_KNOB_TIMEOUT(t);
 
@@ -60,12 +115,48 @@ void ctw_poller_set_config(struct ctw_poller *p)
 
 /* ---- the sets ---------------------------------------------------------- */
 
+/* Where inode is, or would go, in by_inode. */
+static unsigned inode_slot(const struct ctw_poller *p, uint64_t inode)
+{
+	unsigned lo = 0, hi = p->n_watch;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (p->by_inode[mid]->ref.inode < inode)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 struct ctw_watcher *ctw_poller_find(const struct ctw_poller *p, uint64_t inode)
 {
-	for (unsigned i = 0; i < p->n_watch; i++)
-		if (p->watch[i]->ref.inode == inode)
-			return p->watch[i];
-	return NULL;
+	unsigned i = inode_slot(p, inode);
+
+	return i < p->n_watch && p->by_inode[i]->ref.inode == inode ? p->by_inode[i] : NULL;
+}
+
+/* Before n_watch counts w (room was made). */
+static void index_add(struct ctw_poller *p, struct ctw_watcher *w)
+{
+	unsigned i = inode_slot(p, w->ref.inode);
+
+	memmove(&p->by_inode[i + 1], &p->by_inode[i], (p->n_watch - i) * sizeof(*p->by_inode));
+	p->by_inode[i] = w;
+}
+
+/* Before n_watch stops counting w. */
+static void index_remove(struct ctw_poller *p, struct ctw_watcher *w)
+{
+	unsigned i = inode_slot(p, w->ref.inode);
+
+	while (i < p->n_watch && p->by_inode[i] != w)
+		i++;   /* equal inodes (0: unknown) sit side by side */
+	if (i == p->n_watch)
+		return;
+	memmove(&p->by_inode[i], &p->by_inode[i + 1], (p->n_watch - i - 1) * sizeof(*p->by_inode));
 }
 
 const struct ctw_unwatchable *ctw_poller_find_unwatchable(const struct ctw_poller *p, uint64_t inode)
@@ -144,6 +235,16 @@ static bool events_for(const struct ctw_poller *p, bool own)
 			   (own && p->cfg->events_scope == CTW_EVENTS_OWN));
 }
 
+/* A watcher's events saw pressure: read it in the round the owner runs now. */
+static void on_watcher_pressure(struct ctw_watcher *w, uint64_t now_us, void *ud)
+{
+	struct ctw_poller *p = ud;
+
+	ctw_poller_wake(p, w);
+	if (p->on_pressure)
+		p->on_pressure(w, now_us, p->ud);
+}
+
 /* Watch ref's namespace. 0 or -errno (then it is marked unwatchable). */
 static int add_watcher(struct ctw_poller *p, struct ctw_netns_ref *ref)
 {
@@ -159,6 +260,10 @@ static int add_watcher(struct ctw_poller *p, struct ctw_netns_ref *ref)
 		goto bad;
 	}
 	r = grow((void **)&p->watch, &p->cap_watch, p->n_watch + 1, sizeof(*p->watch));
+	if (r == 0)
+		r = grow((void **)&p->tended, &p->cap_tended, p->n_watch + 1, sizeof(*p->tended));
+	if (r == 0)
+		r = grow((void **)&p->by_inode, &p->cap_by_inode, p->n_watch + 1, sizeof(*p->by_inode));
 	if (r < 0)
 		goto bad;
 	opts.own = false;
@@ -167,12 +272,20 @@ static int add_watcher(struct ctw_poller *p, struct ctw_netns_ref *ref)
 	r = ctw_watcher_open(&w, ref, p->knobs, &opts, note, sizeof(note));
 	if (r < 0)
 		goto bad;
-	if (p->loop && (r = ctw_watcher_attach(w, p->loop, p->on_pressure, p->ud)) < 0) {
+	w->seq = ++p->next_seq;
+	w->next_poll_us = 0;   /* read at the next round */
+	ctw_pressure_key_set(&w->pressure, false, 0, 0, p->cfg->horizon_us, w->seq);
+	if ((p->loop && (r = ctw_watcher_attach(w, p->loop, on_watcher_pressure, p)) < 0) ||
+	    (r = ctw_heap_push(&p->due, &w->due_node)) < 0 || (r = ctw_heap_push(&p->pressed, &w->pressure_node)) < 0) {
+		ctw_heap_remove(&p->due, &w->due_node);
 		ctw_watcher_close(w);
 		goto bad;
 	}
 	w->seen = true;
+	index_add(p, w);
 	p->watch[p->n_watch++] = w;
+	p->changes++;
+	p->count_changes++;
 	forget_unwatchable(p, ref->inode);
 	return 0;
 bad:
@@ -182,7 +295,16 @@ bad:
 
 static void remove_watcher(struct ctw_poller *p, unsigned i)
 {
-	ctw_watcher_close(p->watch[i]);
+	struct ctw_watcher *w = p->watch[i];
+
+	ctw_heap_remove(&p->due, &w->due_node);
+	ctw_heap_remove(&p->pressed, &w->pressure_node);
+	ctw_poller_set_tended(p, w, false);
+	p->total_count -= w->count;
+	p->changes++;
+	p->count_changes++;
+	index_remove(p, w);
+	ctw_watcher_close(w);
 	p->watch[i] = p->watch[--p->n_watch];
 }
 
@@ -240,15 +362,6 @@ static void on_failed(const char *path, const char *name, int err, void *ud)
 	mark_unwatchable(ctx->p, 0, path, name, err);
 }
 
-static uint64_t watched_total(const struct ctw_poller *p)
-{
-	uint64_t sum = 0;
-
-	for (unsigned i = 0; i < p->n_watch; i++)
-		sum += p->watch[i]->count;
-	return sum;
-}
-
 static bool read_slab_objects(struct ctw_poller *p, uint64_t *objects)
 {
 	char buf[64];
@@ -266,10 +379,25 @@ static bool read_slab_objects(struct ctw_poller *p, uint64_t *objects)
 
 static void rebase_unaccounted(struct ctw_poller *p)
 {
-	uint64_t objects, watched = watched_total(p);
+	uint64_t objects, watched = p->total_count;
 
 	if (read_slab_objects(p, &objects))
 		p->unaccounted_base = objects > watched ? objects - watched : 0;
+}
+
+/* Processes' namespaces only, adding what is new and forgetting nothing:
+ * the directories' namespaces are seen by inotify as they come and go. */
+static unsigned scan_processes(struct ctw_poller *p, uint64_t now_us)
+{
+	struct scan_ctx ctx = { p, 0 };
+
+	p->last_scan_us = now_us;
+	for (unsigned i = 0; i < p->n_bad; i++)
+		p->bad[i].seen = false;
+	if (ctw_netns_scan("/proc", NULL, 0, on_found, on_failed, &ctx) < 0)
+		return 0;
+	rebase_unaccounted(p);
+	return ctx.added;
 }
 
 unsigned ctw_poller_rescan(struct ctw_poller *p, uint64_t now_us)
@@ -277,7 +405,7 @@ unsigned ctw_poller_rescan(struct ctw_poller *p, uint64_t now_us)
 	const char *dirs[CTW_NETNS_DIRS_MAX];
 	struct scan_ctx ctx = { p, 0 };
 
-	p->last_scan_us = now_us;
+	p->last_scan_us = p->last_full_scan_us = now_us;
 	if (!p->cfg->all_netns || !p->live)
 		return 0;
 	for (unsigned i = 0; i < p->cfg->n_netns_dirs; i++)
@@ -334,13 +462,13 @@ void ctw_poller_forget_file(struct ctw_poller *p, const char *dir, const char *f
 	}
 }
 
-unsigned ctw_poller_check_unaccounted(struct ctw_poller *p, uint64_t now_us)
+unsigned ctw_poller_check_unaccounted(struct ctw_poller *p, uint64_t now_us, bool dirs_watched)
 {
 	uint64_t objects, watched, unaccounted;
 
 	if (!p->cfg->all_netns || !p->live || !read_slab_objects(p, &objects))
 		return 0;
-	watched = watched_total(p);
+	watched = p->total_count;
 	unaccounted = objects > watched ? objects - watched : 0;
 	if (unaccounted < p->unaccounted_base) {
 		p->unaccounted_base = unaccounted;   /* entries went away: follow down */
@@ -349,7 +477,7 @@ unsigned ctw_poller_check_unaccounted(struct ctw_poller *p, uint64_t now_us)
 	if (unaccounted - p->unaccounted_base < CTW_NETNS_UNACCOUNTED_STEP ||
 	    now_us - p->last_scan_us < CTW_NETNS_TRIGGER_MIN_US)
 		return 0;
-	return ctw_poller_rescan(p, now_us);
+	return dirs_watched ? scan_processes(p, now_us) : ctw_poller_rescan(p, now_us);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -361,6 +489,8 @@ int ctw_poller_open(struct ctw_poller *p, const struct ctw_knobs *k, bool live, 
 	int r;
 
 	memset(p, 0, sizeof(*p));
+	ctw_heap_init(&p->due, due_before);
+	ctw_heap_init(&p->pressed, pressure_before);
 	p->knobs = k;
 	p->cfg = c;
 	p->live = live;
@@ -372,6 +502,10 @@ int ctw_poller_open(struct ctw_poller *p, const struct ctw_knobs *k, bool live, 
 	if (r < 0)
 		return r;
 	r = grow((void **)&p->watch, &p->cap_watch, 1, sizeof(*p->watch));
+	if (r == 0)
+		r = grow((void **)&p->tended, &p->cap_tended, 1, sizeof(*p->tended));
+	if (r == 0)
+		r = grow((void **)&p->by_inode, &p->cap_by_inode, 1, sizeof(*p->by_inode));
 	if (r < 0)
 		return r;
 
@@ -396,7 +530,13 @@ int ctw_poller_open(struct ctw_poller *p, const struct ctw_knobs *k, bool live, 
 	r = ctw_watcher_open(&p->watch[0], &own, k, &opts, p->note, sizeof(p->note));
 	if (r < 0)
 		goto fail;
+	p->by_inode[0] = p->watch[0];
 	p->n_watch = 1;
+	/* Ours is read every round: in the pressure order, not in the schedule. */
+	ctw_pressure_key_set(&p->watch[0]->pressure, false, 0, 0, c->horizon_us, 0);
+	r = ctw_heap_push(&p->pressed, &p->watch[0]->pressure_node);
+	if (r < 0)
+		goto fail;
 	return 0;
 fail:
 	ctw_poller_close(p);
@@ -411,7 +551,7 @@ int ctw_poller_attach(struct ctw_poller *p, sd_event *loop, ctw_watcher_pressure
 	p->on_unwatchable = on_unwatchable;
 	p->ud = ud;
 	for (unsigned i = 0; i < p->n_watch; i++) {
-		int r = ctw_watcher_attach(p->watch[i], loop, on_pressure, ud);
+		int r = ctw_watcher_attach(p->watch[i], loop, on_watcher_pressure, p);
 
 		if (r < 0)
 			return r;
@@ -438,25 +578,21 @@ static bool counters_due(const struct ctw_poller *p, const struct ctw_watcher *w
 	return w->opts.own && now_us - w->counters_at_us >= CTW_IDLE_COUNTERS_US;
 }
 
-/* Which namespace the policy acts on: one that will be full within the
- * horizon, the soonest first; else the fullest. */
-static bool more_pressed(const struct ctw_watcher_summary *a, const struct ctw_watcher_summary *b,
-			 uint64_t horizon_us)
+/* Read the count, keeping the sum of counts. */
+static int read_count(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now_us)
 {
-	bool a_soon = a->have_time_to_full && a->time_to_full_s * 1e6 < (double)horizon_us;
-	bool b_soon = b->have_time_to_full && b->time_to_full_s * 1e6 < (double)horizon_us;
+	uint64_t before = w->count;
+	int r = ctw_watcher_read_count(w, now_us);
 
-	if (a_soon != b_soon)
-		return a_soon;
-	if (a_soon && a->time_to_full_s != b->time_to_full_s)
-		return a->time_to_full_s < b->time_to_full_s;
-	return a->count > b->count;
+	if (r == 0)
+		p->total_count += w->count - before;   /* modular: right when the count fell too */
+	return r;
 }
 
 static void poll_watcher(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now_us, bool urgent,
 			 struct ctw_poll *out)
 {
-	int r = ctw_watcher_read_count(w, now_us);
+	int r = read_count(p, w, now_us);
 
 	if (r < 0)
 		return;   /* a netns going away: the next rescan drops it */
@@ -467,19 +603,77 @@ static void poll_watcher(struct ctw_poller *p, struct ctw_watcher *w, uint64_t n
 		out->have_counters = true;
 }
 
+/* After w was (or was to be) read: its summary as of this read, its place in
+ * the pressure order and its next poll time. A namespace not read this
+ * round keeps the summary (and schedule) it had. */
+static void after_read(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now_us, uint64_t max)
+{
+	struct ctw_watcher_summary s;
+	bool read = w->count_at_us == now_us;
+
+	if (read || !w->have_summary || w->summary_max != max) {
+		ctw_watcher_summary(w, max, &s);
+		if (!w->have_summary || memcmp(&s, &w->summary, sizeof(s)) != 0)
+			p->changes++;
+		if (!w->have_summary || s.count != w->summary.count || s.drops != w->summary.drops ||
+		    s.early_drops != w->summary.early_drops)
+			p->count_changes++;
+		memcpy(&w->summary, &s, sizeof(s));
+		w->summary_max = max;
+		w->have_summary = true;
+		ctw_pressure_key_set(&w->pressure, s.have_time_to_full, s.time_to_full_s, s.count, p->cfg->horizon_us,
+				     w->seq);
+		ctw_heap_fix(&p->pressed, &w->pressure_node);
+		if (s.growth_per_s > p->fastest_rate && isfinite(s.growth_per_s))
+			p->fastest_rate = s.growth_per_s;
+	}
+	/* Not read (max changed): retime() decides its time. */
+	if (read || now_us >= w->next_poll_us)
+		w->next_poll_us = now_us + ctw_poll_gap_us(w->count, max, p->cfg->high_water_pct, p->fastest_rate,
+							   p->cfg->poll_interval_us);
+}
+
+/* max changed, w not read: its summary against the new max, and the time
+ * the schedule's own rule gives from its last count under the new max (now,
+ * when that has passed): the same promise as ever, without a read. */
+static void retime(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now_us, uint64_t max)
+{
+	uint64_t at = w->count_at_us ? w->count_at_us + ctw_poll_gap_us(w->count, max, p->cfg->high_water_pct,
+									   p->fastest_rate, p->cfg->poll_interval_us)
+				     : 0;
+
+	after_read(p, w, now_us, max);
+	if (at < w->next_poll_us)
+		w->next_poll_us = at;
+}
+
+/* Another namespace's turn (due, woken, or every one when forced). */
+static void poll_other(struct ctw_poller *p, struct ctw_watcher *w, uint64_t now_us, bool force,
+		       struct ctw_poll *out)
+{
+	if (force || w->poll_now || now_us >= w->next_poll_us)
+		poll_watcher(p, w, now_us, w->poll_now, out);
+	w->poll_now = false;
+	after_read(p, w, now_us, out->max);
+}
+
 int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ctw_poll *out)
 {
-	const struct ctw_watcher_summary *best = NULL;
+	struct ctw_watcher *own, *w;
+	bool retimed;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (p->cfg->all_netns && p->live && (p->last_scan_us == 0 || now_us - p->last_scan_us >= CTW_NETNS_RESCAN_US))
+	if (p->cfg->all_netns && p->live && (p->last_full_scan_us == 0 || now_us - p->last_full_scan_us >= CTW_NETNS_RESCAN_US))
 		ctw_poller_rescan(p, now_us);
 	r = ctw_knob_read_fd(p->fd[CTW_KNOB_MAX], &out->max);
 	if (r < 0)
 		return r;
-	if (p->max != out->max)
-		force = true;   /* everyone's headroom changed */
+	/* Everyone's headroom changed: each namespace is re-timed from what it
+	 * held (retime), and only those due under the new max are read; another
+	 * tool changing max on a host with a thousand namespaces costs no
+	 * thousand reads. */
+	retimed = p->max != out->max;
 	p->max = out->max;
 	if (p->fd[CTW_KNOB_BUCKETS] >= 0)
 		out->have_buckets = ctw_knob_read_fd(p->fd[CTW_KNOB_BUCKETS], &out->buckets) == 0;
@@ -489,45 +683,40 @@ int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ct
 			out->have_timeout[t] = ctw_knob_read_fd(fd, &out->timeout_s[t]) == 0;
 	}
 	/* Our own count must be readable: without it there is nothing to watch. */
-	r = ctw_watcher_read_count(p->watch[0], now_us);
+	own = p->watch[0];
+	r = read_count(p, own, now_us);
 	if (r < 0)
 		return r;
-	p->watch[0]->next_poll_us = 0;
-	for (unsigned i = 0; i < p->n_watch; i++) {
-		struct ctw_watcher *w = p->watch[i];
-		const struct ctw_watcher_summary *s = &w->summary;
-		bool fresh = false;
+	ctw_watcher_anchor(own, out->max);
+	r = ctw_watcher_read_counters(own, now_us, counters_due(p, own, out->max, now_us, own->poll_now), &out->drops,
+				      &out->early_drops);
+	if (r == 0 || r == -EAGAIN)
+		out->have_counters = true;
+	own->poll_now = false;
+	after_read(p, own, now_us, out->max);
 
-		if (i == 0) {
-			ctw_watcher_anchor(w, out->max);
-			r = ctw_watcher_read_counters(w, now_us, counters_due(p, w, out->max, now_us, w->poll_now),
-						      &out->drops, &out->early_drops);
-			if (r == 0 || r == -EAGAIN)
-				out->have_counters = true;
-		} else if (force || w->poll_now || now_us >= w->next_poll_us) {
-			poll_watcher(p, w, now_us, w->poll_now, out);
+	if (force) {
+		for (unsigned i = 1; i < p->n_watch; i++)
+			poll_other(p, p->watch[i], now_us, true, out);
+		ctw_heap_rebuild(&p->due);
+	} else {
+		if (retimed) {
+			for (unsigned i = 1; i < p->n_watch; i++)
+				retime(p, p->watch[i], now_us, out->max);
+			ctw_heap_rebuild(&p->due);
 		}
-		w->poll_now = false;
-		/* A namespace not read this round keeps the summary (and schedule) it had. */
-		if (w->count_at_us == now_us || !w->have_summary || w->summary_max != out->max) {
-			ctw_watcher_summary(w, out->max, &w->summary);
-			w->summary_max = out->max;
-			w->have_summary = true;
-			fresh = true;
-		}
-		if (fresh && s->growth_per_s > p->fastest_rate && isfinite(s->growth_per_s))
-			p->fastest_rate = s->growth_per_s;
-		if (fresh || now_us >= w->next_poll_us)
-			w->next_poll_us = now_us + ctw_poll_gap_us(w->count, out->max, p->cfg->high_water_pct,
-								   p->fastest_rate, p->cfg->poll_interval_us);
-		out->total_count += w->count;
-		if (!best || more_pressed(s, best, p->cfg->horizon_us)) {
-			best = s;
-			out->count = w->count;
-			out->fullest = w;
-			out->growth_per_s = s->growth_per_s;
+		/* Only the ones due: each comes out with a later time, so this ends. */
+		while ((w = first_due(p)) && (w->poll_now || now_us >= w->next_poll_us)) {
+			poll_other(p, w, now_us, false, out);
+			ctw_heap_fix(&p->due, &w->due_node);
 		}
 	}
+
+	w = ctw_container_of(ctw_heap_top(&p->pressed), struct ctw_watcher, pressure_node);
+	out->count = w->count;
+	out->fullest = w;
+	out->growth_per_s = w->summary.growth_per_s;
+	out->total_count = p->total_count;
 	out->n_netns = p->n_watch;
 	out->n_unwatchable = p->n_bad;
 	return 0;
@@ -538,10 +727,17 @@ void ctw_poller_close(struct ctw_poller *p)
 	for (int i = 0; i < CTW_KNOB__COUNT; i++)
 		close_fd(&p->fd[i]);
 	close_fd(&p->slab_fd);
+	ctw_heap_free(&p->due);
+	ctw_heap_free(&p->pressed);
 	for (unsigned i = 0; p->watch && i < p->n_watch; i++)
 		ctw_watcher_close(p->watch[i]);
 	free(p->watch);
 	free(p->bad);
+	free(p->tended);
+	free(p->by_inode);
+	p->by_inode = NULL;
+	p->tended = NULL;
+	p->n_tended = 0;
 	ctw_events_batch_free(p->opts.batch);
 	p->opts.batch = NULL;
 	p->watch = NULL;

@@ -7,7 +7,12 @@
  * when the netns_watch (inotify) sees a new one, and when the global number
  * of conntrack objects grows past what the watched namespaces account for
  * (an unnamed namespace filling). Each watcher is read on its own schedule
- * (policy/poll_schedule.h), at once when its events project pressure. */
+ * (policy/poll_schedule.h), at once when its events project pressure or
+ * the kernel log says its table is full (ctw_poller_wake). A round touches
+ * only the watchers that are due: they wait in a heap by next poll time, the
+ * most pressed one is the top of a heap by pressure (policy/pressure.h), and
+ * the sum of counts is kept as counts are read, so an idle namespace costs
+ * nothing between its own polls. */
 #ifndef CTW_POLLER_H
 #define CTW_POLLER_H
 
@@ -17,6 +22,7 @@
 #include <systemd/sd-event.h>
 
 #include "base/conf.h"
+#include "base/heap.h"
 #include "daemon/watcher.h"
 #include "kernel/knobs.h"
 #include "kernel/netns.h"
@@ -78,7 +84,8 @@ struct ctw_poller {
 	unsigned n_watch, cap_watch;
 	struct ctw_unwatchable *bad;
 	unsigned n_bad, cap_bad;
-	uint64_t last_scan_us;
+	uint64_t last_scan_us;          /* any scan: triggered ones are spaced from it */
+	uint64_t last_full_scan_us;     /* directories and processes: the safety net's clock */
 	int slab_fd;                    /* /sys/kernel/slab/nf_conntrack/objects, -1 when absent */
 	uint64_t unaccounted_base;      /* objects not in watched counts, at the last scan */
 	double fastest_rate;            /* fastest growth seen in any namespace, entries/s */
@@ -89,6 +96,17 @@ struct ctw_poller {
 	ctw_poller_unwatchable_fn on_unwatchable;
 	void *ud;
 	char note[256];                 /* a set-up fact worth saying once, "" otherwise */
+
+	struct ctw_heap due;            /* every watcher but our own, soonest next_poll_us first */
+	struct ctw_heap pressed;        /* every watcher, most pressed first */
+	uint64_t next_seq;              /* for the next watcher (ours is 0) */
+	uint64_t total_count;           /* sum of the watched counts as last read */
+	uint64_t changes;               /* bumped when a summary or the set of watchers changes */
+	uint64_t count_changes;         /* ... when a count, a drop total or the set changes */
+	struct ctw_watcher **tended;    /* namespaces whose timeouts ctwarden changed */
+	unsigned n_tended, cap_tended;
+	struct ctw_watcher **by_inode;  /* every watcher, by inode: scans look each one up */
+	unsigned cap_by_inode;          /* (n_watch of them) */
 };
 
 /* Open what the polls read. Fails (-errno) only when the own count or max
@@ -109,16 +127,25 @@ int ctw_poller_add_file(struct ctw_poller *p, const char *dir, const char *file,
 /* A file left a namespace directory: forget the watcher opened from it. */
 void ctw_poller_forget_file(struct ctw_poller *p, const char *dir, const char *file);
 /* Cheap check for an unwatched namespace filling (one small read): scans when
- * the global object count outgrew the watched counts. Returns new watchers. */
-unsigned ctw_poller_check_unaccounted(struct ctw_poller *p, uint64_t now_us);
+ * the global object count outgrew the watched counts. dirs_watched: inotify
+ * sees every namespace directory, so only processes' namespaces can be new
+ * and the scan looks only there (its cost does not grow with the namespaces
+ * already watched). Returns new watchers. */
+unsigned ctw_poller_check_unaccounted(struct ctw_poller *p, uint64_t now_us, bool dirs_watched);
 /* The watcher of the netns with this inode, or NULL. */
 struct ctw_watcher *ctw_poller_find(const struct ctw_poller *p, uint64_t inode);
 /* The unwatchable namespace with this inode, or NULL. */
 const struct ctw_unwatchable *ctw_poller_find_unwatchable(const struct ctw_poller *p, uint64_t inode);
 /* Our own netns's watcher. */
 struct ctw_watcher *ctw_poller_own(const struct ctw_poller *p);
+/* Read w at the next round (its events or a table-full message). */
+void ctw_poller_wake(struct ctw_poller *p, struct ctw_watcher *w);
+/* Keep w in (or take it out of) the tended list: the watchers the timeout
+ * pass must visit every round, not only when they are the most pressed. */
+void ctw_poller_set_tended(struct ctw_poller *p, struct ctw_watcher *w, bool tended);
 /* One poll: the global knobs, then each watcher that is due (all when
- * force). 0 or -errno (own count or max unreadable). */
+ * force; when max changed, each re-timed and those due under it). 0 or
+ * -errno (own count or max unreadable). */
 int ctw_poller_read(struct ctw_poller *p, uint64_t now_us, bool force, struct ctw_poll *out);
 void ctw_poller_close(struct ctw_poller *p);
 

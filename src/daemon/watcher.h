@@ -25,6 +25,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "base/heap.h"
 #include "base/topk.h"
 #include "kernel/events.h"
 #include "kernel/knobs.h"
@@ -32,6 +33,7 @@
 #include "kernel/stats.h"
 #include "daemon/actuator.h"
 #include "policy/policy.h"
+#include "policy/pressure.h"
 #include "policy/rates.h"
 #include "policy/retire.h"
 
@@ -136,6 +138,14 @@ struct ctw_watcher {
 	bool poll_now;               /* events saw pressure: read it at the next round */
 	bool seen;                   /* found by the last discovery */
 	bool named_by_process;       /* a process in it was asked for a pod name (once) */
+
+	/* Its places in the poller (poller.c): the schedule, by next_poll_us, and
+	 * the pressure order, by the key of its last summary; the list of those
+	 * the timeout pass visits every round. */
+	uint64_t seq;                /* order of watching: ties go to the first watched */
+	struct ctw_heap_node due_node, pressure_node;
+	struct ctw_pressure_key pressure;
+	unsigned tended_at;          /* index + 1 in the poller's tended list, 0: not in it */
 };
 
 /* Open what the watcher reads, inside ref's netns (in place when opts->own).

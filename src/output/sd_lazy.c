@@ -84,7 +84,6 @@ static void *lazy_symbol(const char *name)
 	X(int, sd_event_source_set_time_relative, (sd_event_source *s, uint64_t usec), (s, usec), -EOPNOTSUPP) \
 	X(int, sd_event_add_defer, (sd_event *e, sd_event_source **s, sd_event_handler_t callback, void *userdata), \
 	  (e, s, callback, userdata), -EOPNOTSUPP) \
-	X(int, sd_event_source_set_priority, (sd_event_source *s, int64_t priority), (s, priority), -EOPNOTSUPP) \
 	X(int, sd_event_source_set_ratelimit, (sd_event_source *s, uint64_t interval_usec, unsigned burst), \
 	  (s, interval_usec, burst), -EOPNOTSUPP) \
 	X(int, sd_notify, (int unset_environment, const char *state), (unset_environment, state), -EOPNOTSUPP) \
