@@ -4,7 +4,7 @@
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stddef.h>
-#include "daemon/status.h"
+#include "output/status.h"
 
 static int same_netns(const struct ctw_status *a, const struct ctw_status *b)
 {

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/journal.h"
+#include "output/journal.h"
 
 static void fill(struct ctw_journal_entry *e, enum ctw_event kind, const char *tag)
 {

@@ -14,7 +14,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "daemon/journal.h"
+#include "output/journal.h"
 
 /* The value of KEY in the built fields, or NULL. */
 static const char *field(const struct ctw_journal_fields *f, const char *key, char *buf, size_t len)

@@ -17,7 +17,7 @@
 
 #include <json-c/json.h>
 
-#include "daemon/status.h"
+#include "output/status.h"
 
 #define S(x) ((uint64_t)(x) * 1000000)
 /* 2023-11-14T22:13:20Z, a well-known round epoch second. */
