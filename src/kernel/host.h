@@ -31,7 +31,11 @@ struct ctw_port_sample {
 /* The kernel log's clock, read once at gather time, so that judging and
  * reporting read no clock: a record stamped usec after boot happened at
  * boot_wall_us + usec (stamps past uptime_us, from skew or bogus input, mean
- * "now"). CLOCK_BOOTTIME, as kmsg_read.c's ctw_kmsg_usec_to_wall explains. */
+ * "now"). CLOCK_BOOTTIME: printk stamps records with local_clock()
+ * (sched_clock), which on hardware whose sched_clock runs on in suspend (x86
+ * with a nonstop TSC: servers and VMs) tracks CLOCK_BOOTTIME; CLOCK_MONOTONIC
+ * would place every record after a suspend early by the time slept. It is
+ * also the clock of "dmesg -T", so times match what an admin sees there. */
 struct ctw_kmsg_clock {
 	bool known;
 	int64_t boot_wall_us;     /* CLOCK_REALTIME - CLOCK_BOOTTIME, microseconds */

@@ -5,7 +5,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 struct ctw_knobs;
 
@@ -94,8 +93,5 @@ int ctw_kmsg_read_syslog(struct ctw_table_full *out);
 /* Read the retained buffer of <root>/dev/kmsg (non-blocking, from the oldest
  * record, never blocks) and account it. -errno when it cannot be opened. */
 int ctw_kmsg_read_retained(const struct ctw_knobs *k, struct ctw_table_full *out);
-
-/* Wall-clock time of a record's monotonic-since-boot timestamp. */
-time_t ctw_kmsg_usec_to_wall(uint64_t usec);
 
 #endif

@@ -15,7 +15,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kernel/kmsg.h"
@@ -714,32 +713,6 @@ static void syslog_not_under_seccomp(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-static int64_t boottime_usec(void)
-{
-	struct timespec ts;
-
-	assert_int_equal(clock_gettime(CLOCK_BOOTTIME, &ts), 0);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void usec_to_wall_clock(void **state)
-{
-	int64_t up = boottime_usec();
-	time_t now = time(NULL);
-
-	(void)state;
-	/* a record stamped now happened now; one an hour ago, an hour ago */
-	assert_true(llabs((long long)(ctw_kmsg_usec_to_wall((uint64_t)up) - now)) <= 1);
-	if (up > 3600LL * 1000000)
-		assert_true(llabs((long long)(ctw_kmsg_usec_to_wall((uint64_t)(up - 3600LL * 1000000)) -
-					 (now - 3600))) <= 1);
-	/* boot: now minus the uptime */
-	assert_true(llabs((long long)(ctw_kmsg_usec_to_wall(0) - (now - up / 1000000))) <= 1);
-	/* a stamp from the future is not later than now */
-	assert_true(ctw_kmsg_usec_to_wall(UINT64_MAX) <= time(NULL));
-	assert_true(ctw_kmsg_usec_to_wall(UINT64_MAX) >= now);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -756,7 +729,6 @@ int main(void)
 		cmocka_unit_test(read_fixture_tree),
 		cmocka_unit_test(read_errors_and_device_path),
 		cmocka_unit_test(read_real_kmsg),
-		cmocka_unit_test(usec_to_wall_clock),
 		cmocka_unit_test(syslog_line_fields),
 		cmocka_unit_test(syslog_line_untimed_and_malformed),
 		cmocka_unit_test(syslog_buffer_accounting),
