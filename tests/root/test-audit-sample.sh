@@ -73,8 +73,10 @@ assert_eq "B: max $MAX" "$MAX" "$(json_get "$json" .max)"
 assert_eq "B: its own drop counter is 0" 0 "$(json_get "$json" .counters.drop)"
 assert_ge "B: the log's records naming A are read" 1 \
 	"$(json_get "$json" "[.table_full.netns[]? | select(.inode == $A_INODE) | .records] | add // 0")"
-assert_eq "B: none of them is B's" 0 \
-	"$(json_get "$json" "[.table_full.netns[]? | select(.inode == $B_INODE) | .records] | add // 0")"
+# (A deleted namespace that overflowed may have had B's inode: such records
+# are an earlier namespace's, never B's own.)
+assert_eq "B: no record is B's own" false \
+	"$(json_get "$json" "[.table_full.netns[]? | select(.inode == $B_INODE) | .self] | any")"
 assert_eq "B below warn: the sample is not taken" false "$(json_get "$json" .sample.taken)"
 assert_eq "B below warn: nothing sampled" null "$(json_get "$json" .sample.sampled)"
 assert_not_contains "B below warn: no NOTRACK advice" "$(json_finding_codes "$json")" notrack_port
