@@ -5,9 +5,11 @@
  *
  * ctw-pairtime [-n PAIRS] [-w WARMUP] -- CMD_A ARGS... -- CMD_B ARGS...
  *
- * Prints one line per pair: "A_MS B_MS" (milliseconds, fork to reaped exit);
- * then "# median_a MS median_b MS median_ratio R" where R is the median of
- * A_MS / B_MS over the pairs. The commands' output goes to /dev/null and their
+ * Prints one line per pair: "A_MS B_MS A_CPU B_CPU" (milliseconds: wall time
+ * from fork to reaped exit, and the child's CPU time, user + system, from
+ * wait4); then "# median_a MS median_b MS median_ratio R pairs N" where R is
+ * the median of A_MS / B_MS over the pairs, and "# cpu_median_a MS
+ * cpu_median_b MS cpu_median_ratio R": CPU time moves less with the load. The commands' output goes to /dev/null and their
  * exit codes are not judged (an audit exits with its status). Test tool. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,9 +44,11 @@ static double now_ms(void)
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-/* Run argv to its end with stdout and stderr on /dev/null: ms, or < 0. */
-static double run_once(char *const argv[], posix_spawn_file_actions_t *fa)
+/* Run argv to its end with stdout and stderr on /dev/null: wall ms, or < 0;
+ * *cpu_ms gets its user + system time. */
+static double run_once(char *const argv[], posix_spawn_file_actions_t *fa, double *cpu_ms)
 {
+	struct rusage ru;
 	double t0 = now_ms(), t1;
 	pid_t pid;
 	int st, r;
@@ -53,7 +58,7 @@ static double run_once(char *const argv[], posix_spawn_file_actions_t *fa)
 		fprintf(stderr, "ctw-pairtime: %s: %s\n", argv[0], strerror(r));
 		return -1.0;
 	}
-	while (waitpid(pid, &st, 0) < 0)
+	while (wait4(pid, &st, 0, &ru) < 0)
 		if (errno != EINTR)
 			return -1.0;
 	t1 = now_ms();
@@ -61,6 +66,8 @@ static double run_once(char *const argv[], posix_spawn_file_actions_t *fa)
 		fprintf(stderr, "ctw-pairtime: %s killed by signal %d\n", argv[0], WTERMSIG(st));
 		return -1.0;
 	}
+	*cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+		  (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	return t1 - t0;
 }
 
@@ -93,6 +100,8 @@ static int parse_count(const char *s, int min, int *out)
 int main(int argc, char **argv)
 {
 	static double ta[PAIRS_MAX], tb[PAIRS_MAX], ratio[PAIRS_MAX];
+	static double ca[PAIRS_MAX], cb[PAIRS_MAX], cratio[PAIRS_MAX];
+	double ignored;
 	posix_spawn_file_actions_t fa;
 	char **cmd_a, **cmd_b = NULL;
 	int pairs = 21, warmup = 2, opt, i;
@@ -138,24 +147,28 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < warmup; i++)
-		if (run_once(cmd_a, &fa) < 0 || run_once(cmd_b, &fa) < 0)
+		if (run_once(cmd_a, &fa, &ignored) < 0 || run_once(cmd_b, &fa, &ignored) < 0)
 			return 1;
 	for (i = 0; i < pairs; i++) {
 		/* Alternate which goes first, so neither always follows the other. */
 		if (i % 2 == 0) {
-			ta[i] = run_once(cmd_a, &fa);
-			tb[i] = run_once(cmd_b, &fa);
+			ta[i] = run_once(cmd_a, &fa, &ca[i]);
+			tb[i] = run_once(cmd_b, &fa, &cb[i]);
 		} else {
-			tb[i] = run_once(cmd_b, &fa);
-			ta[i] = run_once(cmd_a, &fa);
+			tb[i] = run_once(cmd_b, &fa, &cb[i]);
+			ta[i] = run_once(cmd_a, &fa, &ca[i]);
 		}
 		if (ta[i] < 0 || tb[i] <= 0)
 			return 1;
 		ratio[i] = ta[i] / tb[i];
-		printf("%.3f %.3f\n", ta[i], tb[i]);
+		/* A child too quick for the tick-based CPU clock counts as 1 us. */
+		cratio[i] = (ca[i] > 0 ? ca[i] : 1e-3) / (cb[i] > 0 ? cb[i] : 1e-3);
+		printf("%.3f %.3f %.3f %.3f\n", ta[i], tb[i], ca[i], cb[i]);
 	}
 	printf("# median_a %.3f median_b %.3f median_ratio %.3f pairs %d\n", median(ta, pairs), median(tb, pairs),
 	       median(ratio, pairs), pairs);
+	printf("# cpu_median_a %.3f cpu_median_b %.3f cpu_median_ratio %.3f\n", median(ca, pairs), median(cb, pairs),
+	       median(cratio, pairs));
 	posix_spawn_file_actions_destroy(&fa);
 	return 0;
 }
