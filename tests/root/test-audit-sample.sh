@@ -57,8 +57,8 @@ for retry in 1 2 3; do
 	sleep $(($(cat /proc/sys/net/core/message_cost) + 1))   # pace: the rate limit's interval
 	ip netns exec "$A" "$CTW_FLOOD" -q -n 200 -d "127.4.$retry.1" >/dev/null
 done
-assert_gt "the kernel logged table full for netns A ($A_INODE)" "$logged_before" \
-	"$(kmsg_table_full_records "$A_INODE")"
+logged_a=$(kmsg_table_full_records "$A_INODE")
+assert_gt "the kernel logged table full for netns A ($A_INODE)" "$logged_before" "$logged_a"
 
 # ---- B below warn: no sample ---------------------------------------------
 ip netns exec "$B" "$CTW_FLOOD" -q -n "$B_CALM" -d 127.5.0.1 -p 9 >/dev/null
@@ -71,8 +71,10 @@ assert_json "B: one JSON object" "$json"
 assert_eq "B: count $B_CALM" "$B_CALM" "$(json_get "$json" .count)"
 assert_eq "B: max $MAX" "$MAX" "$(json_get "$json" .max)"
 assert_eq "B: its own drop counter is 0" 0 "$(json_get "$json" .counters.drop)"
-assert_ge "B: the log's records naming A are read" 1 \
-	"$(json_get "$json" "[.table_full.netns[]? | select(.inode == $A_INODE) | .records] | add // 0")"
+# (By inode the audit keeps only the first 16 namespaces of the log: on a
+# machine whose log names more, A's records count in the total only.)
+assert_ge "B: the log's table-full records, A's among them, are read" "$logged_a" \
+	"$(json_get "$json" .table_full.records)"
 # (A deleted namespace that overflowed may have had B's inode: such records
 # are an earlier namespace's, never B's own.)
 assert_eq "B: no record is B's own" false \
