@@ -182,6 +182,19 @@ static void s_table_full_earlier_and_neighbour(struct ctw_host *h, struct ctw_co
 	h->table_full.n_netns = 2;
 	h->table_full.netns[1] = (struct ctw_table_full_netns){ .inode = 4026532177, .records = 5 };
 }
+/* Seen from a netns that never dropped: 30 records, only 12 kept by name (a
+ * log naming more than 16 namespaces). None can be its own: a warning. */
+static void s_table_full_unkept_neighbour(struct ctw_host *h, struct ctw_config *c)
+{
+	s_table_full_neighbour(h, c);
+	h->table_full.records = 30;
+}
+/* The same with the drop counter unknown: they may be its own. */
+static void s_table_full_unkept_no_stats(struct ctw_host *h, struct ctw_config *c)
+{
+	s_table_full_unkept_neighbour(h, c);
+	h->have_stats = false;
+}
 static void s_expect(struct ctw_host *h, struct ctw_config *c) { (void)c; h->table_full.expect_records = 3; }
 static void s_ratio_4(struct ctw_host *h, struct ctw_config *c) { (void)c; h->buckets = 65536; refresh_memory(h); }
 static void s_ratio_16(struct ctw_host *h, struct ctw_config *c) { (void)c; h->buckets = 16384; refresh_memory(h); }
@@ -253,6 +266,10 @@ static const struct fcase cases[] = {
 	  CTW_SEV_WARNING, CTW_STATUS_WARNING },
 	{ "this non-init netns was full", s_table_full_self, "table_full_logged", CTW_SEV_CRITICAL,
 	  CTW_STATUS_CRITICAL },
+	{ "records past the kept inodes, no drops here", s_table_full_unkept_neighbour, "table_full_logged",
+	  CTW_SEV_WARNING, CTW_STATUS_WARNING },
+	{ "records past the kept inodes, drops unknown", s_table_full_unkept_no_stats, "table_full_logged",
+	  CTW_SEV_CRITICAL, CTW_STATUS_CRITICAL },
 	{ "expectation table full", s_expect, "expect_table_full", CTW_SEV_WARNING, CTW_STATUS_WARNING },
 	{ "no kmsg records", s_none, "table_full_logged", -1, CTW_STATUS_OK },
 	{ "ratio 4 over 1", s_ratio_4, "hash_ratio_high", CTW_SEV_INFO, CTW_STATUS_OK },
