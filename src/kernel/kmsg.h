@@ -56,8 +56,10 @@ struct ctw_table_full {
 };
 
 /* Account one parsed record. first_usec/last_usec span the table-full
- * records only (not expectation-full ones); netns[] keeps the first
- * CTW_KMSG_MAX_NETNS distinct inodes, later ones count in records only. */
+ * records only (not expectation-full ones); netns[] keeps CTW_KMSG_MAX_NETNS
+ * distinct inodes: when a new one comes, the one heard from longest ago
+ * gives up its slot, so the most recent are kept. Every record counts in
+ * records. */
 void ctw_table_full_add(struct ctw_table_full *s, const struct ctw_kmsg_record *rec);
 
 /* Split a buffer holding several records (a fixture file, or a saved dump) and

@@ -255,12 +255,13 @@ static void add_netns_limit(void **state)
 	char line[160];
 
 	(void)state;
-	/* 20 distinct netns, each twice: only 16 get a slot, all count */
-	for (int round = 0; round < 2; round++) {
-		for (unsigned i = 0; i < CTW_KMSG_MAX_NETNS + 4; i++) {
+	/* 20 distinct netns, each twice in a row, in time order: 16 slots, all
+	 * count; the 4 heard from longest ago (the first 4) lose theirs */
+	for (unsigned i = 0; i < CTW_KMSG_MAX_NETNS + 4; i++) {
+		for (unsigned round = 0; round < 2; round++) {
 			snprintf(line, sizeof(line),
 				 "4,%u,%u,-;nf_conntrack: nf_conntrack: table full in netns %u, dropping packet\n",
-				 i, 1000 + i, 4026532000u + i);
+				 2 * i + round, 1000 + 2 * i + round, 4026532000u + i);
 			add_str(&s, line);
 		}
 	}
@@ -271,10 +272,21 @@ static void add_netns_limit(void **state)
 		kept += s.netns[i].records;
 	}
 	assert_int_equal(kept, 2 * CTW_KMSG_MAX_NETNS);
-	/* the first ones seen keep their slots */
-	assert_non_null(find_netns(&s, 4026532000u));
-	assert_non_null(find_netns(&s, 4026532000u + CTW_KMSG_MAX_NETNS - 1));
-	assert_null(find_netns(&s, 4026532000u + CTW_KMSG_MAX_NETNS));
+	/* the most recent keep their slots */
+	assert_null(find_netns(&s, 4026532000u));
+	assert_null(find_netns(&s, 4026532000u + 3));
+	assert_non_null(find_netns(&s, 4026532000u + 4));
+	assert_non_null(find_netns(&s, 4026532000u + CTW_KMSG_MAX_NETNS + 3));
+	/* one that logs again stays: 4 is now the oldest, and an older record
+	 * (a saved dump out of order) takes no slot */
+	add_str(&s, "4,100,2000,-;nf_conntrack: nf_conntrack: table full in netns 4026532004, dropping packet\n");
+	add_str(&s, "4,101,2001,-;nf_conntrack: nf_conntrack: table full in netns 4026532099, dropping packet\n");
+	assert_non_null(find_netns(&s, 4026532004u));
+	assert_null(find_netns(&s, 4026532005u));
+	assert_non_null(find_netns(&s, 4026532099u));
+	add_str(&s, "4,102,5,-;nf_conntrack: nf_conntrack: table full in netns 4026532098, dropping packet\n");
+	assert_null(find_netns(&s, 4026532098u));
+	assert_int_equal(s.records, 2 * (CTW_KMSG_MAX_NETNS + 4) + 3);
 }
 
 static void add_buffer_splits_records(void **state)
