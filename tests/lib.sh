@@ -359,6 +359,94 @@ pid_gone()
 	! kill -0 "$1" 2>/dev/null
 }
 
+# file_is FILE TEXT: FILE holds exactly TEXT (a knob of a fixture tree, a pid file).
+file_is()
+{
+	local got
+	got=$(cat "$1" 2>/dev/null) || { echo "<no $1>"; return 1; }
+	echo "$got"
+	[ "$got" = "$2" ]
+}
+
+# file_count_ge FILE MIN PATTERN: FILE has at least MIN lines matching the
+# extended regex PATTERN (a journal line in a daemon log, said N times).
+file_count_ge()
+{
+	local n
+	n=$(grep -cE -- "$3" "$1" 2>/dev/null) || n=0
+	echo "$n line(s) of $1 match '$3'"
+	[ "$n" -ge "$2" ]
+}
+
+# knob_gt NAME MIN: the global knob is above MIN (the daemon raised it).
+knob_gt()
+{
+	local got
+	got=$(knob_get "$1")
+	echo "$1 = $got"
+	[ "$got" -gt "$2" ]
+}
+
+# ctw_status CONF: `ctwarden status --json` as a user runs it; its exit code
+# is the daemon's level (0-2), any of which is an answer.
+ctw_status()
+{
+	local rc=0
+	"$CTWARDEN" status --json -c "$1" || rc=$?
+	[ "$rc" -le 2 ]
+}
+
+# status_is CONF FILTER EXPECTED: jq -r FILTER of the daemon's status is EXPECTED.
+status_is()
+{
+	local st got
+	st=$(ctw_status "$1" 2>&1) || { echo "<ctwarden status failed: ${st:0:300}>"; return 1; }
+	got=$(jq -r "$2" <<<"$st" 2>/dev/null) || { echo "<not JSON: ${st:0:300}>"; return 1; }
+	echo "$2 = $got"
+	[ "$got" = "$3" ]
+}
+
+# status_ge CONF FILTER MIN: jq -r FILTER of the daemon's status is a number >= MIN.
+status_ge()
+{
+	local st got
+	st=$(ctw_status "$1" 2>&1) || { echo "<ctwarden status failed: ${st:0:300}>"; return 1; }
+	got=$(jq -r "$2" <<<"$st" 2>/dev/null) || { echo "<not JSON: ${st:0:300}>"; return 1; }
+	echo "$2 = $got"
+	ctw__cmp "$got" ">=" "$3"
+}
+
+# status_lists_netns CONF NAME: the daemon's status lists that namespace.
+status_lists_netns()
+{
+	status_ge "$1" "[.namespaces.list[]? | select(.name == \"$2\")] | length" 1
+}
+
+# ctw__alive_and PID COMMAND...: COMMAND succeeds, or process PID has exited
+# (then it says so and succeeds too, so that a wait ends at once; the caller
+# tells which from WAIT_LAST).
+ctw__alive_and()
+{
+	local pid=$1
+	shift
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "<process $pid exited>"
+		return 0
+	fi
+	"$@"
+}
+
+# wait_while_alive DESC SECONDS PID COMMAND...: wait_for, but fail at once
+# when process PID exits first (a daemon that died will never publish).
+wait_while_alive()
+{
+	local desc=$1 secs=$2 pid=$3
+	shift 3
+	wait_until "$secs" ctw__alive_and "$pid" "$@" ||
+		fail "timed out after ${WAIT_S}s waiting for $desc; last saw: ${WAIT_LAST:-<nothing>}"
+	[[ $WAIT_LAST != "<process $pid exited>" ]] || fail "process $pid exited before $desc"
+}
+
 # ---- asserts (non-fatal: they count failures, finish decides) ----------
 
 # ctw__verdict DESC WHY CONDITION...: ok when the condition command succeeds.
@@ -506,13 +594,12 @@ ctw_daemon_start()
 	"$@" "$CTWARDEN" run -c "$conf" >"$log" 2>&1 &
 	DAEMON_PID=$!
 	ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
-	for _ in $(seq 200); do
-		[ -s "$run_dir/status.json" ] && return 0
-		kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$log"; fail "ctwarden run exited early"; }
-		sleep 0.1
-	done
+	# Its own pid in the file: a status left by an earlier, killed daemon is not an answer.
+	wait_until 20 ctw__alive_and "$DAEMON_PID" json_file_is "$run_dir/status.json" .pid "$DAEMON_PID" &&
+		[[ $WAIT_LAST != "<process $DAEMON_PID exited>" ]] && return 0
 	cat "$log"
-	fail "ctwarden run published no status within 20 s"
+	pid_gone "$DAEMON_PID" && fail "ctwarden run exited before it published its status"
+	fail "ctwarden run published no status within 20 s; last saw: ${WAIT_LAST:-<nothing>}"
 }
 
 # ctw_conf NAME [INI-LINES]: a config at $CTW_TMP/NAME.conf with its own
@@ -563,11 +650,11 @@ ctw_node_exporter()
 			--web.listen-address="127.0.0.1:$EXPORTER_PORT" >"$CTW_TMP/exporter.log" 2>&1 &
 		pid=$!
 		ctw_on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null || :"
-		for _ in $(seq 50); do
-			ctw_fetch "http://127.0.0.1:$EXPORTER_PORT/metrics" >/dev/null 2>&1 && return 0
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
+		# Serving, or gone (its port was taken): then another port.
+		if wait_until 5 ctw__alive_and "$pid" ctw_fetch "http://127.0.0.1:$EXPORTER_PORT/metrics" >/dev/null &&
+			[[ $WAIT_LAST != "<process $pid exited>" ]]; then
+			return 0
+		fi
 		kill "$pid" 2>/dev/null || :
 	done
 	fail "node_exporter did not serve on loopback: $(tail -5 "$CTW_TMP/exporter.log")"

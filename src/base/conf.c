@@ -44,6 +44,9 @@ enum key_kind {
 	KEY_BOOL,
 	KEY_SHORTEN,
 	KEY_FLOOR,      /* one per timeout, found through timeouts.h */
+	KEY_MARKS,      /* VALUE[/MASK] ... */
+	KEY_ZONES,      /* ZONE ... */
+	KEY_LISTEN,     /* ADDRESS:PORT or empty */
 };
 
 struct key_def {
@@ -72,6 +75,7 @@ static const struct key_def keys[] = {
 	{ KEY("daemon", "alert_reminder", KEY_DURATION, alert_reminder_us), INT_RANGE(SEC, 7 * DAY) },
 	{ KEY("daemon", "all_netns", KEY_BOOL, all_netns) },
 	{ KEY("daemon", "netns_dirs", KEY_DIRS, netns_dirs) },
+	{ KEY("daemon", "pod_log_dir", KEY_PATH_OR_EMPTY, pod_log_dir) },
 	{ KEY("daemon", "events", KEY_EVENTS, events_scope) },
 	{ KEY("daemon", "on_outside_change", KEY_OUTSIDE, outside_adopt) },
 	{ KEY("thresholds", "warn", KEY_PERCENT, warn_pct), PCT_RANGE(100) },
@@ -85,12 +89,17 @@ static const struct key_def keys[] = {
 	{ KEY("limits", "resize_cooldown", KEY_DURATION, resize_cooldown_us), INT_RANGE(SEC, 7 * DAY) },
 	{ KEY("limits", "allow_lower_max", KEY_BOOL, allow_lower_max) },
 	{ KEY("timeouts", "shorten", KEY_SHORTEN, timeout_shorten) },
+	{ KEY("timeouts", "retire", KEY_BOOL, retire) },
+	{ KEY("timeouts", "retire_nat", KEY_BOOL, retire_nat) },
+	{ KEY("timeouts", "retire_exclude_mark", KEY_MARKS, retire_exclude_mark) },
+	{ KEY("timeouts", "retire_exclude_zone", KEY_ZONES, retire_exclude_zone) },
 	{ KEY("events", "receive_buffer", KEY_SIZE, receive_buffer_bytes), INT_RANGE(64 << 10, 1 << 30) },
 	{ KEY("events", "receive_buffer_max", KEY_SIZE, receive_buffer_max_bytes), INT_RANGE(64 << 10, 1 << 30) },
 	{ KEY("events", "horizon", KEY_DURATION, horizon_us), INT_RANGE(SEC, 3600 * SEC) },
 	{ KEY("events", "batch", KEY_COUNT, event_batch), INT_RANGE(1, 1000000), .is_u32 = true },
 	{ KEY("metrics", "textfile", KEY_PATH_OR_EMPTY, metrics_textfile) },
 	{ KEY("metrics", "interval", KEY_DURATION, metrics_interval_us), INT_RANGE(SEC, 3600 * SEC) },
+	{ KEY("metrics", "listen", KEY_LISTEN, metrics_listen) },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -135,6 +144,7 @@ void ctw_config_defaults(struct ctw_config *c)
 	copy_str(c->netns_dirs[0], CTW_CONF_PATH_MAX, "/run/netns");
 	copy_str(c->netns_dirs[1], CTW_CONF_PATH_MAX, "/var/run/docker/netns");
 	c->n_netns_dirs = 2;
+	copy_str(c->pod_log_dir, sizeof(c->pod_log_dir), "/var/log/pods");
 	c->events_scope = CTW_EVENTS_ALL;
 	c->metrics_interval_us = 15 * SEC;
 	c->warn_pct = 75;
@@ -150,6 +160,7 @@ void ctw_config_defaults(struct ctw_config *c)
 	for (int t = 0; t < CTW_TO__COUNT; t++)
 		c->timeout_floor_s[t] = ctw_timeout_info(t)->default_floor;
 	c->timeout_shorten[CTW_TO_TCP_ESTABLISHED] = true;
+	c->retire = true;
 	c->receive_buffer_bytes = 8 << 20;
 	c->receive_buffer_max_bytes = 64 << 20;
 	c->horizon_us = 30 * SEC;
@@ -537,6 +548,86 @@ static int set_dirs(struct conf_parse *p, const char *name, const char *value)
 	return 0;
 }
 
+static int set_listen(struct conf_parse *p, const char *name, const char *value, struct ctw_listen *dst)
+{
+	const char *why;
+
+	if (value[0] == '\0') {
+		memset(dst, 0, sizeof(*dst));
+		return 0;
+	}
+	if (ctw_parse_listen(value, dst, &why) < 0) {
+		conf_error(p, p->lineno, "%s = %s: %s", name, value, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One number of a mark or zone list: decimal or 0x hex, at most max. */
+static int list_number(struct conf_parse *p, const char *name, const char *tok, uint64_t max, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(tok, &end, 0);
+	if (tok[0] == '-' || tok[0] == '+' || end == tok || *end != '\0' || errno || *out > max) {
+		conf_error(p, p->lineno, "%s: '%s' is not a number from 0 to %" PRIu64 " (decimal or 0x hex)",
+			   name, tok, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* retire_exclude_mark = 0x10 0x100/0xf00 ... (a mark matches when mark & MASK == VALUE;
+ * MASK defaults to all bits); retire_exclude_zone = 1 2 ...; "none" for no entry. */
+static int set_excludes(struct conf_parse *p, const struct key_def *k, const char *name, const char *value)
+{
+	char copy[512];
+	char *save = NULL, *tok;
+	unsigned n = 0;
+
+	if (strlen(value) >= sizeof(copy)) {
+		conf_error(p, p->lineno, "%s: too long", name);
+		return -EINVAL;
+	}
+	copy_str(copy, sizeof(copy), value);
+	if (strcmp(copy, "none") != 0)
+		for (tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+			uint64_t v, mask = UINT32_MAX;
+			char *slash = strchr(tok, '/');
+
+			if (n == CTW_RETIRE_EXCLUDES_MAX) {
+				conf_error(p, p->lineno, "%s: at most %d items", name, CTW_RETIRE_EXCLUDES_MAX);
+				return -EINVAL;
+			}
+			if (k->kind == KEY_ZONES) {
+				if (list_number(p, name, tok, UINT16_MAX, &v) < 0)
+					return -EINVAL;
+				p->cfg.retire_exclude_zone[n++] = (uint16_t)v;
+				continue;
+			}
+			if (slash) {
+				*slash = '\0';
+				if (list_number(p, name, slash + 1, UINT32_MAX, &mask) < 0)
+					return -EINVAL;
+			}
+			if (list_number(p, name, tok, UINT32_MAX, &v) < 0)
+				return -EINVAL;
+			if ((v & mask) != v) {
+				conf_error(p, p->lineno, "%s: %s has bits outside its mask 0x%" PRIx64 ": it can never match",
+					   name, tok, mask);
+				return -EINVAL;
+			}
+			p->cfg.retire_exclude_mark[n].value = (uint32_t)v;
+			p->cfg.retire_exclude_mark[n++].mask = (uint32_t)mask;
+		}
+	if (k->kind == KEY_ZONES)
+		p->cfg.n_retire_exclude_zone = n;
+	else
+		p->cfg.n_retire_exclude_mark = n;
+	return 0;
+}
+
 static int set_value(struct conf_parse *p, const struct key_def *k, size_t slot, const char *name,
 		     const char *value)
 {
@@ -600,6 +691,11 @@ static int set_value(struct conf_parse *p, const struct key_def *k, size_t slot,
 		return 0;
 	case KEY_SHORTEN:
 		return set_shorten(p, value, p->cfg.timeout_shorten);
+	case KEY_MARKS:
+	case KEY_ZONES:
+		return set_excludes(p, k, name, value);
+	case KEY_LISTEN:
+		return set_listen(p, name, value, (struct ctw_listen *)field);
 	}
 	return -EINVAL;
 }
@@ -635,7 +731,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		conf_error(p, p->lineno, "%s given twice (first on line %u)", name, p->seen[slot]);
 		return 0;
 	}
-	if (value[0] == '\0' && k->kind != KEY_PATH_OR_EMPTY) {
+	if (value[0] == '\0' && k->kind != KEY_PATH_OR_EMPTY && k->kind != KEY_LISTEN) {
 		conf_error(p, p->lineno, "%s has an empty value", name);
 		return 0;
 	}

@@ -18,6 +18,8 @@ enum ctw_mode { CTW_MODE_ENFORCE, CTW_MODE_ADVISE };
 enum ctw_events_scope { CTW_EVENTS_ALL, CTW_EVENTS_OWN, CTW_EVENTS_NONE };
 
 #define CTW_NETNS_DIRS_MAX 8
+/* Marks and zones [timeouts] retire_exclude_mark / retire_exclude_zone may list. */
+#define CTW_RETIRE_EXCLUDES_MAX 8
 
 struct ctw_config {
 	/* [daemon] */
@@ -29,6 +31,7 @@ struct ctw_config {
 	bool all_netns;              /* watch every network namespace, not only our own */
 	char netns_dirs[CTW_NETNS_DIRS_MAX][CTW_CONF_PATH_MAX]; /* where tools bind-mount namespaces */
 	unsigned n_netns_dirs;
+	char pod_log_dir[CTW_CONF_PATH_MAX]; /* the kubelet's /var/log/pods: pod names by UID; "" = none */
 	enum ctw_events_scope events_scope;
 	bool outside_adopt;          /* on_outside_change = adopt (else yield) */
 
@@ -49,6 +52,12 @@ struct ctw_config {
 	/* [timeouts]: floors in seconds, and which ones the daemon may shorten */
 	uint64_t timeout_floor_s[CTW_TO__COUNT];
 	bool timeout_shorten[CTW_TO__COUNT];
+	bool retire;                 /* retire what a shortened timeout says is dead */
+	bool retire_nat;             /* ... NATed entries too */
+	struct ctw_mark_mask { uint32_t value, mask; } retire_exclude_mark[CTW_RETIRE_EXCLUDES_MAX];
+	unsigned n_retire_exclude_mark;
+	uint16_t retire_exclude_zone[CTW_RETIRE_EXCLUDES_MAX];
+	unsigned n_retire_exclude_zone;
 
 	/* [events] */
 	uint64_t receive_buffer_bytes;     /* initial netlink receive buffer */
@@ -59,6 +68,7 @@ struct ctw_config {
 	/* [metrics] */
 	char metrics_textfile[CTW_CONF_PATH_MAX]; /* node_exporter textfile, "" = off */
 	uint64_t metrics_interval_us;      /* rewritten at least this often, else only on change */
+	struct ctw_listen metrics_listen;  /* the HTTP endpoint (/metrics, /healthz); .set false = off */
 
 	/* Where the values came from, for messages: the file (or "(defaults)"). */
 	char source[CTW_CONF_PATH_MAX];

@@ -2,6 +2,7 @@
  * no locale; overflow is an error, never a wrap or a clamp. */
 #include "base/conf_values.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -176,6 +177,63 @@ int ctw_parse_bool(const char *s, bool *out)
 		}
 	}
 	return -EINVAL;
+}
+
+static void __attribute__((format(printf, 3, 4))) format_into(char *buf, size_t len, const char *fmt, ...);
+
+int ctw_parse_listen(const char *s, struct ctw_listen *out, const char **why)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon, *start = s;
+	struct ctw_listen l;
+	uint64_t port;
+	size_t n;
+
+	memset(&l, 0, sizeof(l));
+	if (strlen(s) >= sizeof(l.text)) {
+		*why = "too long for an address and a port";
+		return -EINVAL;
+	}
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || (close[1] != ':' && close[1] != '\0')) {
+			*why = "an IPv6 address is written in brackets, then a colon and the port: [::1]:9747";
+			return -EINVAL;
+		}
+		start = s + 1;
+		n = (size_t)(close - start);
+		colon = close[1] ? close + 1 : NULL;
+		l.ipv6 = true;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && memchr(s, ':', (size_t)(colon - s))) {
+			*why = "an IPv6 address must be in brackets: [::1]:9747";
+			return -EINVAL;
+		}
+		n = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (n == 0 || n >= sizeof(host)) {
+		*why = "no address before the port (0.0.0.0 or [::] for every address)";
+		return -EINVAL;
+	}
+	memcpy(host, start, n);
+	host[n] = '\0';
+	if (inet_pton(l.ipv6 ? AF_INET6 : AF_INET, host, l.addr) != 1) {
+		*why = l.ipv6 ? "not an IPv6 address" : "not an IPv4 address (host names are not resolved)";
+		return -EINVAL;
+	}
+	port = CTW_LISTEN_DEFAULT_PORT;
+	if (colon && (ctw_parse_u64(colon + 1, &port) < 0 || port < 1 || port > 65535)) {
+		*why = "the port must be a number from 1 to 65535";
+		return -EINVAL;
+	}
+	l.port = (uint16_t)port;
+	l.set = true;
+	/* With the port, also when it was left out: messages name what is used. */
+	format_into(l.text, sizeof(l.text), "%s%s%s:%u", l.ipv6 ? "[" : "", host, l.ipv6 ? "]" : "", l.port);
+	*out = l;
+	return 0;
 }
 
 /* vsnprintf: unlike snprintf it does not trip -Wformat-truncation=2 for a

@@ -49,6 +49,8 @@ static const struct ctw_metric_desc table[CTW_M__COUNT] = {
 				  "Network namespaces whose conntrack table ctwarden watches." },
 	[CTW_M_NETNS_UNWATCHABLE] = { "ctwarden_netns_unwatchable", CTW_PROM_GAUGE, "",
 				      "Network namespaces ctwarden found but could not watch." },
+	[CTW_M_NETNS_POD] = { "ctwarden_netns_pod_info", CTW_PROM_GAUGE, NS ",pod_namespace,pod",
+			      "Always 1; the Kubernetes pod a watched namespace belongs to (join on netns_inode)." },
 	[CTW_M_LAST_POLL] = { "ctwarden_last_poll_timestamp_seconds", CTW_PROM_GAUGE, "",
 			      "Unix time the values were last read." },
 	[CTW_M_POLL_DURATION] = { "ctwarden_poll_duration_seconds", CTW_PROM_GAUGE, "",
@@ -57,6 +59,13 @@ static const struct ctw_metric_desc table[CTW_M__COUNT] = {
 				 "Verdict of ctwarden audit, as its exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN." },
 	[CTW_M_AUDIT_FINDINGS] = { "ctwarden_audit_findings", CTW_PROM_GAUGE, "severity",
 				   "Findings of ctwarden audit by severity (the audit shows each with its remedy)." },
+	[CTW_M_HTTP_REQUESTS] = { "ctwarden_http_requests_total", CTW_PROM_COUNTER, "path,code",
+				  "Requests the HTTP endpoint answered, by path (/metrics, /healthz, other) and status code." },
+	[CTW_M_HTTP_ERRORS] = { "ctwarden_http_request_errors_total", CTW_PROM_COUNTER, "cause",
+				"Requests of the HTTP endpoint that ended before their answer was sent, by cause "
+				"(timeout, client_abort, read_error, other)." },
+	[CTW_M_HTTP_CONNECTIONS] = { "ctwarden_http_connections", CTW_PROM_GAUGE, "",
+				     "Connections open to the HTTP endpoint." },
 };
 
 const struct ctw_metric_desc *ctw_metric_desc(enum ctw_metric m)

@@ -42,5 +42,6 @@ int ctw_cmd_run(struct ctw_cli *cli);
 int ctw_cmd_restore(struct ctw_cli *cli);
 int ctw_cmd_persist(struct ctw_cli *cli);
 int ctw_cmd_status(struct ctw_cli *cli);
+int ctw_cmd_retire(struct ctw_cli *cli);
 
 #endif

@@ -14,6 +14,7 @@
 #include "kernel/ct_top.h"
 #include "policy/budget.h"
 #include "policy/findings.h"
+#include "policy/retire_idle.h"
 #include "kernel/host.h"
 #include "kernel/knobs.h"
 #include "kernel/netns.h"
@@ -43,6 +44,7 @@ struct audit_ctx {
 	const char *output;        /* -o FILE, NULL: stdout */
 	unsigned top_n;            /* 0: no --top */
 	struct ctw_ct_top top;
+	struct ctw_table_idle idle;
 	char netns[CTW_NETNS_NAME_MAX];   /* the netns label of the metrics */
 	struct timespec started;          /* wall clock when gathering began */
 	double gather_seconds;
@@ -69,6 +71,11 @@ static unsigned parse_top(struct ctw_cli *cli, const char *arg)
 	return (unsigned)n;
 }
 
+static void count_idle(void *ud, const struct ctw_ct_entry *e)
+{
+	ctw_table_idle_add(ud, e);
+}
+
 /* One full dump for --top; its dominant port replaces the bounded sample's,
  * so the notrack advice is judged on the whole table. Failures are notes:
  * the audit goes on without the breakdown. */
@@ -85,6 +92,9 @@ static void gather_top(struct audit_ctx *ctx, const struct ctw_cli *cli)
 		return;
 	}
 	r = ctw_ct_top_init(&ctx->top, CTW_CT_TOP_CAPACITY);
+	ctw_table_idle_init(&ctx->idle, h->have_timeout, h->timeout, &ctx->cfg);
+	ctx->top.on_entry = count_idle;
+	ctx->top.on_entry_ud = &ctx->idle;
 	if (r == 0)
 		r = ctw_ct_top_dump(&ctx->top);
 	if (r < 0) {
@@ -96,6 +106,7 @@ static void gather_top(struct audit_ctx *ctx, const struct ctw_cli *cli)
 		ctw_host_note(h, "the table changed during the dump: the --top counts are approximate");
 	h->top = &ctx->top;
 	h->top_n = ctx->top_n;
+	h->idle = &ctx->idle;
 	memset(p, 0, sizeof(*p));
 	p->taken = true;
 	p->sampled = ctx->top.entries;
@@ -151,7 +162,7 @@ static void netns_label(struct audit_ctx *ctx)
 		dirs[i] = ctx->cfg.netns_dirs[i];
 	ctw_netns_scan("/proc", dirs, ctx->cfg.n_netns_dirs, netns_match, NULL, &m);
 	if (m.found)
-		ctw_netns_name_pid("/proc", &m.ref);
+		ctw_netns_name_pid_pod("/proc", ctx->cfg.pod_log_dir, &m.ref);
 	else
 		snprintf(m.ref.name, sizeof(m.ref.name), "pid %ld", (long)getpid());
 	snprintf(ctx->netns, sizeof(ctx->netns), "%s", m.ref.name);

@@ -58,7 +58,7 @@ int ctw_cmd_run(struct ctw_cli *cli)
 	daemon.version = PACKAGE_VERSION;
 	if (r == 0)
 		r = ctw_daemon_run(&daemon);
-	if (r < 0 && r != -ENOENT)
+	if (r < 0 && r != -ENOENT && !daemon.fatal_said)
 		fprintf(stderr, "ctwarden: run: %s\n", strerror(-r));
 	ctw_daemon_fini(&daemon);
 	close(lock_fd);

@@ -23,6 +23,8 @@ static void usage(FILE *out)
 		"  restore        put back every kernel value ctwarden changed, all or nothing\n"
 		"  persist        keep the tuned values across reboots (/etc/sysctl.d)\n"
 		"  status         what the running daemon sees now (--json)\n"
+		"  retire         delete the entries a shortened timeout says are dead\n"
+		"                 (--timeout NAME=DURATION, see ctwarden retire --help)\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE   policy file (default %s)\n"
@@ -62,6 +64,7 @@ static const struct subcommand subcommands[] = {
 	{ "restore", ctw_cmd_restore },
 	{ "persist", ctw_cmd_persist },
 	{ "status", ctw_cmd_status },
+	{ "retire", ctw_cmd_retire },
 };
 
 int main(int argc, char **argv)

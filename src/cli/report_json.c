@@ -9,6 +9,7 @@
 
 #include "base/conf.h"
 #include "kernel/ct_top.h"
+#include "policy/retire_idle.h"
 #include "policy/attribution.h"
 #include "policy/findings.h"
 #include "kernel/host.h"
@@ -191,6 +192,33 @@ static struct json_object *top_rows(const struct ctw_top *t, enum ctw_top_view v
 	return a;
 }
 
+/* The same dump's idle ages by governing timeout (those with entries), and
+ * what `ctwarden retire --timeout NAME=FLOOR` would delete. */
+static struct json_object *idle_object(const struct ctw_host *h)
+{
+	static const char *const key[CTW_IDLE__COUNT] = { "under_1m", "under_1h", "under_1d", "over_1d", "unknown" };
+	const struct ctw_table_idle *ti = h->idle;
+	struct json_object *o;
+
+	if (!ti || !(o = json_object_new_object()))
+		return NULL;
+	for (int t = 0; t < CTW_TO__COUNT; t++) {
+		struct json_object *one;
+		uint64_t sum = 0;
+
+		for (int b = 0; b < CTW_IDLE__COUNT; b++)
+			sum += ti->hist.n[t][b];
+		if (!sum || !(one = json_object_new_object()))
+			continue;
+		for (int b = 0; b < CTW_IDLE__COUNT; b++)
+			add(one, key[b], json_object_new_uint64(ti->hist.n[t][b]));
+		add(one, "floor_s", json_object_new_uint64(ti->floor_s[t]));
+		add(one, "beyond_floor", ti->have_rule[t] ? json_object_new_uint64(ti->beyond_floor[t]) : NULL);
+		add(o, ctw_timeout_info((enum ctw_timeout)t)->name, one);
+	}
+	return o;
+}
+
 /* null unless --top dumped the table. Counts with error > 0 are upper bounds. */
 static struct json_object *top_object(const struct ctw_host *h)
 {
@@ -214,6 +242,7 @@ static struct json_object *top_object(const struct ctw_host *h)
 		add(exact, top_views[v].key, json_object_new_boolean(ctw_top_exact(&t->top, top_views[v].view)));
 	}
 	add(o, "exact", exact);
+	add(o, "idle", idle_object(h));
 	return o;
 }
 

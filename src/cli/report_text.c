@@ -11,6 +11,7 @@
 
 #include "base/conf.h"
 #include "kernel/ct_top.h"
+#include "policy/retire_idle.h"
 #include "policy/attribution.h"
 #include "policy/findings.h"
 #include "kernel/host.h"
@@ -297,6 +298,32 @@ static void print_top(FILE *out, const struct ctw_host *h)
 	}
 }
 
+/* One row per governing timeout with entries: its idle ages, and what
+ * `ctwarden retire --timeout NAME=FLOOR` would delete. */
+static void print_idle(FILE *out, const struct ctw_host *h)
+{
+	static const char *const label[CTW_IDLE__COUNT] = { "<1min", "<1h", "<1d", ">=1d", "unknown" };
+	const struct ctw_table_idle *ti = h->idle;
+
+	fputs("\nIdle age (same dump; from the time left and the values the timeout held)\n", out);
+	for (int t = 0; t < CTW_TO__COUNT; t++) {
+		uint64_t sum = 0;
+		char line[256] = "";
+
+		for (int b = 0; b < CTW_IDLE__COUNT; b++)
+			sum += ti->hist.n[t][b];
+		if (!sum)
+			continue;
+		for (int b = 0; b < CTW_IDLE__COUNT; b++)
+			put(line, sizeof(line), "%s%s %" PRIu64, b ? ", " : "", label[b], ti->hist.n[t][b]);
+		fprintf(out, "%*s%s\n", LABEL_INDENT, "", ctw_timeout_info((enum ctw_timeout)t)->name);
+		fprintf(out, "%*s%s\n", VALUE_COL, "", line);
+		if (ti->have_rule[t])
+			fprintf(out, "%*sidle past its %" PRIu32 " s floor: %" PRIu64 "\n", VALUE_COL, "", ti->floor_s[t],
+				ti->beyond_floor[t]);
+	}
+}
+
 static void print_findings(FILE *out, const struct ctw_findings *f)
 {
 	fputs("\nFindings\n", out);
@@ -339,6 +366,8 @@ void ctw_report_text(FILE *out, const struct ctw_host *h, const struct ctw_confi
 			row_sample(out, h);
 		if (h->top)
 			print_top(out, h);
+		if (h->idle)
+			print_idle(out, h);
 	}
 	print_findings(out, f);
 	if (h->n_notes) {

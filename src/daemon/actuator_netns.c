@@ -28,6 +28,7 @@ enum ctw_apply_result ctw_actuator_apply_netns(struct ctw_actuator *a, const str
 {
 	const char *name = ctw_knob_sysctl_name(id);
 	struct write_ctx w = { a->knobs, id, value, 0, 0 };
+	char key[CTW_NETNS_NAME_MAX];
 	uint64_t original;
 	int r;
 
@@ -35,15 +36,16 @@ enum ctw_apply_result ctw_actuator_apply_netns(struct ctw_actuator *a, const str
 	*first_report = false;
 	if (b->failures && now_us < b->next_try_us)
 		return CTW_APPLY_BACKOFF;
+	ctw_state_netns_key(ref->path, key, sizeof(key));
 	/* The original goes to disk before the first write, or not at all. */
-	r = ctw_state_netns_record(&a->state, ref->name, ref->inode, ref->path, name, old_value);
+	r = ctw_state_netns_record(&a->state, key, ref->inode, ref->path, name, old_value);
 	if (r == 1)
 		r = ctw_state_save(&a->state, err, errlen);
 	else if (r < 0)
 		snprintf(err, errlen, "%s in netns %s: cannot record the original value: %s", name, ref->name,
 			 strerror(-r));
 	if (r < 0) {
-		ctw_state_netns_remove(&a->state, ref->name, ref->inode, name);
+		ctw_state_netns_remove(&a->state, key, ref->inode, name);
 		*errnum = -r;
 		ctw_backoff_failed(b, now_us, -r, first_report);
 		return CTW_APPLY_FAILED;
@@ -64,8 +66,8 @@ enum ctw_apply_result ctw_actuator_apply_netns(struct ctw_actuator *a, const str
 	}
 	memset(b, 0, sizeof(*b));
 	/* Back at its original: nothing left to restore there. */
-	if (ctw_state_netns_get(&a->state, ref->name, ref->inode, name, &original) == 0 && original == value &&
-	    ctw_state_netns_remove(&a->state, ref->name, ref->inode, name) == 0)
+	if (ctw_state_netns_get(&a->state, key, ref->inode, name, &original) == 0 && original == value &&
+	    ctw_state_netns_remove(&a->state, key, ref->inode, name) == 0)
 		ctw_state_save(&a->state, err, errlen);
 	return CTW_APPLY_DONE;
 }

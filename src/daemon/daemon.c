@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "base/log.h"
+#include "daemon/daemon_http.h"
 #include "daemon/daemon_kmsg.h"
 #include "daemon/daemon_metrics.h"
 #include "daemon/daemon_outside.h"
@@ -178,6 +179,7 @@ static void reload(struct ctw_daemon *d)
 	if (r < 0) {
 		say(d, CTW_EV_RELOAD_FAILED, err, "reload failed, keeping the running configuration: %s", err);
 	} else {
+		ctw_daemon_http_reload(d, &fresh);
 		d->cfg = fresh;
 		ctw_poller_set_config(&d->poller);
 		ctw_daemon_outside_forgive(d);
@@ -236,6 +238,9 @@ int ctw_daemon_run(struct ctw_daemon *d)
 	r = ctw_netns_watch_start(d);
 	if (r < 0)
 		return r;
+	r = ctw_daemon_http_start(d);
+	if (r < 0)
+		return r;
 
 	say(d, CTW_EV_STARTED, NULL, "ctwarden started: mode %s, poll every %" PRIu64 " ms, max ceiling %" PRIu64
 	    ", config %s", d->cfg.mode == CTW_MODE_ADVISE ? "advise" : "enforce", d->cfg.poll_interval_us / 1000,
@@ -250,6 +255,7 @@ int ctw_daemon_run(struct ctw_daemon *d)
 void ctw_daemon_fini(struct ctw_daemon *d)
 {
 	ctw_netns_watch_stop(d);
+	ctw_daemon_http_stop(d);
 	ctw_daemon_metrics_fini(d);
 	d->kmsg_source = sd_event_source_unref(d->kmsg_source);
 	d->poll_timer = sd_event_source_unref(d->poll_timer);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/daemon_metrics.h"
 #include "daemon/daemon_outside.h"
 
 enum ctw_knob ctw_decision_knob(const struct ctw_decision *dec)
@@ -131,7 +130,6 @@ bool ctw_daemon_carry_out(struct ctw_daemon *d, const struct ctw_decision *dec, 
 	case CTW_APPLY_DONE:
 		if (!in)
 			ctw_daemon_outside_wrote(d, ctw_decision_knob(dec), dec->new_value);
-		ctw_daemon_metrics_count(d, ctw_decision_event(dec->kind));
 		journal_decision(d, dec, s, fullest, true);
 		return true;
 	case CTW_APPLY_FAILED:

@@ -1,4 +1,6 @@
-/* ctwarden's metrics from the running daemon, for node_exporter's textfile collector. */
+/* ctwarden's metrics from the running daemon: rendered once per change into
+ * one buffer, which the textfile ([metrics] textfile, for node_exporter's
+ * textfile collector) and the HTTP endpoint's /metrics both serve. */
 #include "daemon/daemon_metrics.h"
 
 #include <errno.h>
@@ -13,6 +15,8 @@
 #include "base/prom.h"
 #include "base/prom_metrics.h"
 #include "daemon/daemon_outside.h"
+#include "kernel/netns_name.h"
+#include "output/http.h"
 
 #define SYSCTL_PREFIX "net.netfilter."
 
@@ -132,6 +136,29 @@ static void knobs(struct ctw_prom *p, const struct ctw_daemon *d, const struct c
 	}
 }
 
+/* The pod behind each namespace that is one: an info metric, so the other
+ * series keep one label set and a query adds the pod with
+ * "* on(netns_inode) group_left(pod_namespace, pod)". */
+static void pods(struct ctw_prom *p, const struct ctw_daemon *d)
+{
+	ctw_prom_metric_family(p, CTW_M_NETNS_POD);
+	for (unsigned i = 0; i < d->poller.n_watch; i++) {
+		const struct ctw_watcher *w = d->poller.watch[i];
+		char ns[CTW_NETNS_NAME_MAX], pod[CTW_NETNS_NAME_MAX];
+		struct ns_label n;
+		struct ctw_prom_label l[4];
+
+		if (!ctw_netns_name_pod(w->ref.name, ns, sizeof(ns), pod, sizeof(pod)))
+			continue;
+		label(&n, w);
+		l[0] = n.l[0];
+		l[1] = n.l[1];
+		l[2] = (struct ctw_prom_label){ "pod_namespace", ns };
+		l[3] = (struct ctw_prom_label){ "pod", pod };
+		ctw_prom_sample_u64(p, l, 4, 1);
+	}
+}
+
 static void build(struct ctw_prom *p, struct ctw_daemon *d, const struct ctw_poll *poll)
 {
 	const struct ctw_prom_label version = { "version", d->version ? d->version : "unknown" };
@@ -170,10 +197,30 @@ static void build(struct ctw_prom *p, struct ctw_daemon *d, const struct ctw_pol
 	ctw_prom_sample_u64(p, NULL, 0, poll->n_netns);
 	ctw_prom_metric_family(p, CTW_M_NETNS_UNWATCHABLE);
 	ctw_prom_sample_u64(p, NULL, 0, poll->n_unwatchable);
+	pods(p, d);
 	ctw_prom_metric_family(p, CTW_M_LAST_POLL);
 	ctw_prom_sample(p, NULL, 0, d->last_poll_wall_s);
 	ctw_prom_metric_family(p, CTW_M_POLL_DURATION);
 	ctw_prom_sample(p, NULL, 0, d->last_poll_duration_s);
+	if (d->http)
+		ctw_http_metrics(d->http, p);
+}
+
+/* The endpoint's counters: a scrape is a change the next render shows. */
+static uint64_t http_fingerprint(const struct ctw_daemon *d)
+{
+	const struct ctw_http_counts *c;
+	uint64_t h = 0;
+
+	if (!d->http)
+		return 0;
+	c = ctw_http_counts(d->http);
+	for (int i = 0; i < CTW_HTTP_PATH__COUNT; i++)
+		for (int k = 0; k < CTW_HTTP_CODE__COUNT; k++)
+			h = h * 31 + c->requests[i][k];
+	for (int e = 0; e < CTW_HTTP_ERR__COUNT; e++)
+		h = h * 31 + c->errors[e];
+	return h * 31 + c->connections;
 }
 
 /* Something a scrape would show differently: counts, drops, events, knobs. */
@@ -185,10 +232,13 @@ static uint64_t fingerprint(const struct ctw_daemon *d, const struct ctw_poll *p
 		const struct ctw_watcher *w = d->poller.watch[i];
 
 		h = h * 1099511628211ULL + w->count + w->drops * 3 + w->early_drops * 5;
+		/* A namespace renamed after its pod changes the labels. */
+		for (const char *c = w->ref.name; *c; c++)
+			h = h * 31 + (unsigned char)*c;
 	}
 	for (int t = 0; t < CTW_TO__COUNT; t++)
 		h = h * 31 + p->timeout_s[t];
-	return h;
+	return h * 1099511628211ULL + http_fingerprint(d);
 }
 
 void ctw_daemon_metrics_publish(struct ctw_daemon *d, const struct ctw_poll *poll, uint64_t now_us)
@@ -197,7 +247,7 @@ void ctw_daemon_metrics_publish(struct ctw_daemon *d, const struct ctw_poll *pol
 	uint64_t fp;
 	int r;
 
-	if (!d->cfg.metrics_textfile[0])
+	if (!d->cfg.metrics_textfile[0] && !d->http)
 		return;
 	fp = fingerprint(d, poll);
 	if (!d->metrics_dirty && fp == d->metrics_fingerprint && d->metrics_written_us &&
@@ -210,14 +260,20 @@ void ctw_daemon_metrics_publish(struct ctw_daemon *d, const struct ctw_poll *pol
 	ctw_prom_reset(&d->metrics);
 	build(&d->metrics, d, poll);
 	r = ctw_prom_error(&d->metrics);
-	if (r == 0) {
+	d->metrics_good = r == 0;
+	if (r == 0 && d->cfg.metrics_textfile[0]) {
 		const char *text = ctw_prom_text(&d->metrics);
 
 		r = ctw_prom_write_file(d->cfg.metrics_textfile, text, strlen(text), &step);
 	}
-	if (r < 0 && !d->metrics_failing)
-		ctw_log(LOG_WARNING, "cannot write the metrics file %s (%s): %s; trying again next round",
-			d->cfg.metrics_textfile, step ? step : "building it", strerror(-r));
+	if (r < 0 && !d->metrics_failing) {
+		if (d->cfg.metrics_textfile[0])
+			ctw_log(LOG_WARNING, "cannot write the metrics file %s (%s): %s; trying again next round",
+				d->cfg.metrics_textfile, step ? step : "building it", strerror(-r));
+		else
+			ctw_log(LOG_WARNING, "cannot build the metrics for /metrics: %s; trying again next round",
+				strerror(-r));
+	}
 	d->metrics_failing = r < 0;
 	d->metrics_dirty = false;
 	d->metrics_fingerprint = fp;
@@ -229,4 +285,5 @@ void ctw_daemon_metrics_fini(struct ctw_daemon *d)
 	if (d->metrics_ready)
 		ctw_prom_free(&d->metrics);
 	d->metrics_ready = false;
+	d->metrics_good = false;
 }

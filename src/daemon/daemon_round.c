@@ -1,4 +1,7 @@
-/* One poll round of the daemon: snapshot -> policy -> actuator -> journal. */
+/* One poll round of the daemon. The round calls its stages side by side:
+ * read the namespaces, decide (global, then per-namespace timeouts), and for
+ * each decision carry it out, commit it to the policy, record it in the
+ * status and the counters; then publish. No stage calls the next. */
 #include "daemon/daemon_round.h"
 
 #include <errno.h>
@@ -70,10 +73,54 @@ static void note_limit(struct ctw_daemon *d, const struct ctw_decision *dec, boo
 		d->limit_reached = false;
 }
 
+/* What follows a decision, whoever made it: the policy learns whether it
+ * took, and the status and the counters say it. */
+static void record(struct ctw_daemon *d, struct ctw_policy_state *st, const struct ctw_decision *dec,
+		   const struct ctw_snapshot *snap, bool applied)
+{
+	ctw_policy_commit(st, dec, snap, applied);
+	note_limit(d, dec, applied);
+	ctw_daemon_status_decision(d, dec, applied);
+	if (applied)
+		ctw_daemon_metrics_count(d, ctw_decision_event(dec->kind));
+}
+
+static void global_decisions(struct ctw_daemon *d, const struct ctw_poll *poll, struct ctw_snapshot *snap)
+{
+	struct ctw_decisions decisions;
+
+	ctw_policy_observe(&d->policy, &d->cfg, snap);
+	ctw_policy_decide(&d->cfg, snap, &d->policy, &decisions);
+	for (size_t i = 0; i < decisions.n; i++) {
+		const struct ctw_decision *dec = &decisions.d[i];
+		bool applied = ctw_daemon_carry_out(d, dec, snap, poll->fullest, NULL);
+
+		record(d, &d->policy, dec, snap, applied);
+		/* Later decisions of the round (a resize after a raise) see the new max. */
+		if (applied && dec->target == CTW_TARGET_MAX)
+			snap->max = dec->new_value;
+		else if (applied && dec->target == CTW_TARGET_BUCKETS)
+			snap->buckets = dec->new_value;
+	}
+}
+
+static void timeout_decisions(struct ctw_daemon *d, const struct ctw_poll *poll, const struct ctw_snapshot *snap)
+{
+	struct ctw_ns_decisions decisions;
+
+	ctw_daemon_timeouts_decide(d, snap, poll, &decisions);
+	for (size_t i = 0; i < decisions.n; i++) {
+		struct ctw_ns_decision *nd = &decisions.d[i];
+		struct ctw_watcher *in = nd->w->opts.own ? NULL : nd->w;
+		bool applied = ctw_daemon_carry_out(d, &nd->dec, &nd->snap, nd->w, in);
+
+		record(d, &nd->w->tpol, &nd->dec, &nd->snap, applied);
+	}
+}
+
 int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 {
 	double started = clock_s(CLOCK_MONOTONIC);
-	struct ctw_decisions decisions;
 	struct ctw_snapshot snap;
 	struct ctw_poll poll;
 	int r;
@@ -83,33 +130,23 @@ int ctw_daemon_poll_round(struct ctw_daemon *d, uint64_t now_us)
 		if (!d->poll_failing)
 			ctw_log(LOG_ERR, "cannot read the conntrack count or max: %s; retrying", strerror(-r));
 		d->poll_failing = true;
+		d->poll_error = r;
 		return r;
 	}
 	d->poll_failing = false;
+	d->poll_error = 0;
 	d->drops_total += poll.drops;
 	ctw_daemon_outside_observe(d, &poll);
 	fill_snapshot(d, &poll, now_us, &snap);
 
-	ctw_policy_observe(&d->policy, &d->cfg, &snap);
-	ctw_policy_decide(&d->cfg, &snap, &d->policy, &decisions);
-	for (size_t i = 0; i < decisions.n; i++) {
-		const struct ctw_decision *dec = &decisions.d[i];
-		bool applied = ctw_daemon_carry_out(d, dec, &snap, poll.fullest, NULL);
+	global_decisions(d, &poll, &snap);
+	timeout_decisions(d, &poll, &snap);
 
-		ctw_policy_commit(&d->policy, dec, &snap, applied);
-		note_limit(d, dec, applied);
-		ctw_daemon_status_decision(d, dec, applied);
-		/* Later decisions of the round (a resize after a raise) see the new max. */
-		if (applied && dec->target == CTW_TARGET_MAX)
-			snap.max = dec->new_value;
-		else if (applied && dec->target == CTW_TARGET_BUCKETS)
-			snap.buckets = dec->new_value;
-	}
-	ctw_daemon_timeouts_round(d, &snap, &poll);
 	update_status(d, &poll);
 	ctw_daemon_status_publish(d, &poll, now_us);
 	d->last_poll_wall_s = clock_s(CLOCK_REALTIME);
 	d->last_poll_duration_s = clock_s(CLOCK_MONOTONIC) - started;
+	d->last_good_poll_us = now_us;
 	ctw_daemon_metrics_publish(d, &poll, now_us);
 	if (!d->ready) {
 		d->ready = true;

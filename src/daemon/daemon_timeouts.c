@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#include "daemon/daemon_carry.h"
-#include "daemon/daemon_status.h"
 #include "kernel/knob_fd.h"
 
 static bool any_shortened(const struct ctw_watcher *w)
@@ -21,9 +19,13 @@ static void seed(struct ctw_daemon *d, struct ctw_watcher *w)
 	ctw_policy_state_init(&w->tpol);
 	for (int t = 0; t < CTW_TO__COUNT; t++) {
 		const char *name = ctw_knob_sysctl_name(CTW_KNOB_TIMEOUT(t));
+		char key[CTW_NETNS_NAME_MAX];
 		uint64_t original;
-		int r = w->opts.own ? ctw_state_get_original(&d->actuator.state, name, &original)
-				    : ctw_state_netns_get(&d->actuator.state, w->ref.name, w->ref.inode, name, &original);
+		int r;
+
+		ctw_state_netns_key(w->ref.path, key, sizeof(key));
+		r = w->opts.own ? ctw_state_get_original(&d->actuator.state, name, &original)
+				: ctw_state_netns_get(&d->actuator.state, key, w->ref.inode, name, &original);
 
 		if (r == 0) {
 			w->tpol.shortened[t] = true;
@@ -57,11 +59,11 @@ static bool restorable(const struct ctw_watcher *w)
 }
 
 static void one(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_snapshot *global,
-		const struct ctw_poll *p)
+		const struct ctw_poll *p, struct ctw_ns_decisions *out)
 {
 	struct ctw_snapshot s = *global;
 	struct ctw_watcher_summary sum;
-	struct ctw_decisions out;
+	struct ctw_decisions decided;
 
 	if (!w->tpol_ready)
 		seed(d, w);
@@ -81,23 +83,18 @@ static void one(struct ctw_daemon *d, struct ctw_watcher *w, const struct ctw_sn
 			return;
 	}
 	ctw_policy_observe(&w->tpol, &d->cfg, &s);
-	ctw_policy_decide(&d->cfg, &s, &w->tpol, &out);
-	for (size_t i = 0; i < out.n; i++) {
-		const struct ctw_decision *dec = &out.d[i];
-		bool applied;
-
+	ctw_policy_decide(&d->cfg, &s, &w->tpol, &decided);
+	for (size_t i = 0; i < decided.n && out->n < CTW_NS_DECISIONS_MAX; i++)
 		/* Max, hash and alerts are the global round's business. */
-		if (dec->target != CTW_TARGET_TIMEOUT)
-			continue;
-		applied = ctw_daemon_carry_out(d, dec, &s, w, w->opts.own ? NULL : w);
-		ctw_policy_commit(&w->tpol, dec, &s, applied);
-		ctw_daemon_status_decision(d, dec, applied);
-	}
+		if (decided.d[i].target == CTW_TARGET_TIMEOUT)
+			out->d[out->n++] = (struct ctw_ns_decision){ .w = w, .snap = s, .dec = decided.d[i] };
 }
 
-void ctw_daemon_timeouts_round(struct ctw_daemon *d, const struct ctw_snapshot *global, const struct ctw_poll *p)
+void ctw_daemon_timeouts_decide(struct ctw_daemon *d, const struct ctw_snapshot *global, const struct ctw_poll *p,
+				struct ctw_ns_decisions *out)
 {
-	for (unsigned i = 0; i < d->poller.n_watch; i++) {
+	out->n = 0;
+	for (unsigned i = 0; i < d->poller.n_watch && out->n < CTW_NS_DECISIONS_MAX; i++) {
 		struct ctw_watcher *w = d->poller.watch[i];
 
 		/* Cheap tests first: this runs every round over every namespace. */
@@ -106,6 +103,6 @@ void ctw_daemon_timeouts_round(struct ctw_daemon *d, const struct ctw_snapshot *
 		if (w != p->fullest && w->tpol_ready && !any_shortened(w))
 			continue;
 		if (restorable(w))
-			one(d, w, global, p);
+			one(d, w, global, p, out);
 	}
 }

@@ -21,6 +21,7 @@
 #include "policy/policy.h"
 
 struct ctw_netns_watch;
+struct ctw_http;
 
 struct ctw_daemon {
 	sd_event *event;
@@ -46,7 +47,10 @@ struct ctw_daemon {
 
 	uint64_t objsize, memtotal;   /* memory facts, read at start and on reload */
 	bool ready;                   /* READY=1 sent after the first good poll */
+	bool fatal_said;              /* run failed and said why: the caller adds nothing */
 	bool poll_failing;            /* the last poll failed (said once) */
+	int poll_error;               /* why, as -errno, while poll_failing */
+	uint64_t last_good_poll_us;   /* CLOCK_MONOTONIC time of the last good round; 0: none yet */
 	uint64_t drops_total;         /* drops seen since start, for STATUS */
 	char status[512];             /* last STATUS= sent */
 
@@ -56,10 +60,13 @@ struct ctw_daemon {
 	/* Prometheus textfile (daemon_metrics.c). */
 	struct ctw_prom metrics;
 	bool metrics_ready, metrics_dirty, metrics_failing;
+	bool metrics_good;                        /* the buffer holds a whole exposition */
 	uint64_t metrics_fingerprint, metrics_written_us;
 	uint64_t metrics_counts[CTW_EV__COUNT];   /* decisions_total by kind */
 	bool limit_reached;                       /* wanted to raise, a limit said no */
 	double last_poll_wall_s, last_poll_duration_s;
+
+	struct ctw_http *http;        /* the endpoint ([metrics] listen, daemon_http.c); NULL when off */
 
 	struct ctw_status status_file;/* what `ctwarden status` reads */
 	bool status_dirty;            /* a decision since the last write */

@@ -153,7 +153,7 @@ static int add_watcher(struct ctw_poller *p, struct ctw_netns_ref *ref)
 	int r;
 
 	if (strncmp(ref->name, "pid ", 4) == 0)
-		ctw_netns_name_pid("/proc", ref);
+		ctw_netns_name_pid_pod("/proc", p->cfg->pod_log_dir, ref);
 	if (p->fd_limit && (uint64_t)(p->n_watch + 1) * CTW_FDS_PER_WATCHER + CTW_FD_RESERVE > p->fd_limit) {
 		r = -EMFILE;
 		goto bad;
@@ -193,6 +193,24 @@ struct scan_ctx {
 	unsigned added;
 };
 
+/* A pod's namespace is found first as a file (containerd's cni-<uuid> under
+ * /run/netns), before its processes run. When the scan of processes then
+ * meets one in it, the pod it belongs to names it, once per namespace (one
+ * cgroup read, and a look into the pod log directory when it is a pod). */
+static void name_after_pod(struct ctw_poller *p, struct ctw_watcher *w, const struct ctw_netns_ref *ref)
+{
+	struct ctw_netns_ref named;
+
+	if (w->named_by_process || strncmp(ref->name, "pid ", 4) != 0 || strncmp(w->ref.path, "/proc/", 6) == 0 ||
+	    w == ctw_poller_own(p))
+		return;
+	w->named_by_process = true;
+	named = *ref;
+	ctw_netns_name_pid_pod("/proc", p->cfg->pod_log_dir, &named);
+	if (strncmp(named.name, "pod ", 4) == 0)
+		snprintf(w->ref.name, sizeof(w->ref.name), "%s", named.name);
+}
+
 static bool on_found(const struct ctw_netns_ref *ref, void *ud)
 {
 	struct scan_ctx *ctx = ud;
@@ -202,6 +220,7 @@ static bool on_found(const struct ctw_netns_ref *ref, void *ud)
 
 	if (w) {
 		w->seen = true;
+		name_after_pod(p, w, ref);
 		return true;
 	}
 	for (unsigned i = 0; i < p->n_bad; i++) {

@@ -124,6 +124,18 @@ static bool netns_name_matches_path(const char *name, const char *path)
 	return strcmp(name, expect) == 0;
 }
 
+void ctw_state_netns_key(const char *path, char *key, size_t keylen)
+{
+	unsigned long pid;
+
+	if (strncmp(path, "/run/netns/", 11) == 0)
+		snprintf(key, keylen, "%s", path + 11);
+	else if (sscanf(path, "/proc/%lu/ns/net", &pid) == 1)
+		snprintf(key, keylen, "pid %lu", pid);
+	else if (keylen)
+		key[0] = '\0';
+}
+
 bool ctw_state_boot_id_valid(const char *id)
 {
 	if (strlen(id) != CTW_STATE_BOOT_ID_LEN)

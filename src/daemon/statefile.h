@@ -118,6 +118,10 @@ int ctw_state_netns_get(const struct ctw_state *s, const char *ns_name, uint64_t
 			uint64_t *value);
 /* Forget one knob of a namespace (the entry goes when it is empty). 0 or -ENOENT. */
 int ctw_state_netns_remove(struct ctw_state *s, const char *ns_name, uint64_t inode, const char *knob_name);
+/* The name a namespace's entry is kept under: the one its path gives ("NAME"
+ * for /run/netns/NAME, "pid N" for /proc/N/ns/net), not the name shown,
+ * which may change when a pod is recognized in it. "" for another path. */
+void ctw_state_netns_key(const char *path, char *key, size_t keylen);
 /* Forget a whole namespace (it is gone). 0 or -ENOENT. */
 int ctw_state_netns_forget(struct ctw_state *s, const char *ns_name, uint64_t inode);
 

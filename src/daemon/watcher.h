@@ -113,6 +113,7 @@ struct ctw_watcher {
 	uint64_t summary_max;
 	bool poll_now;               /* events saw pressure: read it at the next round */
 	bool seen;                   /* found by the last discovery */
+	bool named_by_process;       /* a process in it was asked for a pod name (once) */
 };
 
 /* Open what the watcher reads, inside ref's netns (in place when opts->own).

@@ -22,6 +22,8 @@
 
 #include <libmnl/libmnl.h>
 
+#include "kernel/ct_entry_msg.h"
+
 /* The kernel fills at most 32 KiB per dump message batch; room for more. */
 #define RECV_BUF_SIZE (64 * 1024)
 /* A kernel that says nothing for this long will not finish the dump. */
@@ -44,7 +46,7 @@ int ctw_ct_top_feed(struct ctw_ct_top *t, const void *buf, size_t len)
 	const uint8_t *p = buf;
 
 	while (len >= sizeof(struct nlmsghdr)) {
-		struct ctw_flow_key key;
+		struct ctw_ct_entry e;
 		struct nlmsghdr nlh;
 		size_t step;
 		int err;
@@ -64,9 +66,11 @@ int ctw_ct_top_feed(struct ctw_ct_top *t, const void *buf, size_t len)
 			if (err)
 				return err;
 		} else if (nlh.nlmsg_type == entry_type) {
-			if (ctw_flow_key_parse(p, nlh.nlmsg_len, &key) == 0) {
-				ctw_top_add(&t->top, &key);
+			if (ctw_ct_entry_parse(p, nlh.nlmsg_len, &e) == 0) {
+				ctw_top_add(&t->top, &e.key);
 				t->entries++;
+				if (t->on_entry)
+					t->on_entry(t->on_entry_ud, &e);
 			} else {
 				t->unparsed++;
 			}

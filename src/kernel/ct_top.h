@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/ct_entry.h"
 #include "base/flow.h"
 #include "base/topk.h"
 
@@ -24,6 +25,10 @@ struct ctw_ct_top {
 	bool interrupted;       /* NLM_F_DUMP_INTR: the table changed during the dump */
 	bool done;              /* NLMSG_DONE seen */
 	uint64_t limit;         /* stop after this many entries (0: the whole table) */
+	/* When set: called with every entry counted (the audit's idle-age
+	 * histogram, which policy/ computes: kernel/ only hands it over). */
+	void (*on_entry)(void *ud, const struct ctw_ct_entry *e);
+	void *on_entry_ud;
 };
 
 /* -EINVAL, -ENOMEM. */

@@ -14,6 +14,7 @@
 struct ctw_knobs;
 struct ctw_config;
 struct ctw_ct_top;
+struct ctw_table_idle;
 
 #define CTW_MAX_NOTES 12
 #define CTW_NOTE_LEN 256
@@ -69,6 +70,8 @@ struct ctw_host {
 	 * after ctw_host_gather; the host does not own it. */
 	const struct ctw_ct_top *top;
 	unsigned top_n;
+	/* The same dump's idle ages (policy/retire_idle.h), NULL without --top. */
+	const struct ctw_table_idle *idle;
 
 	/* What could not be read, and why (said in the report). */
 	char notes[CTW_MAX_NOTES][CTW_NOTE_LEN];

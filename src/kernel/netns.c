@@ -1,5 +1,6 @@
 #include "kernel/netns.h"
 #include "kernel/netns_name.h"
+#include "kernel/pod_name.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -52,9 +53,30 @@ int ctw_netns_ref_from_file(const char *dir, const char *file, struct ctw_netns_
 	return 0;
 }
 
-static void name_for_pid(const char *proc_dir, long pid, char *name, size_t len)
+/* "pod UID" becomes "pod NAMESPACE/NAME" when the kubelet's log directory
+ * has that UID; else it stays as it is. */
+static void name_pod(const char *pod_log_dir, char *name, size_t len)
 {
-	char path[64], text[1024];
+	char uid[64], ns[64], pod[256], full[sizeof(ns) + sizeof(pod) + 8];
+
+	if (!pod_log_dir || !pod_log_dir[0] || strncmp(name, "pod ", 4) != 0)
+		return;
+	snprintf(uid, sizeof(uid), "%s", name + 4);
+	if (ctw_pod_lookup(pod_log_dir, uid, ns, sizeof(ns), pod, sizeof(pod)) < 0)
+		return;
+	/* A long name is cut to the name's room, like any other. */
+	snprintf(full, sizeof(full), "pod %s/%s", ns, pod);
+	if (len) {
+		size_t n = strnlen(full, len - 1);
+
+		memcpy(name, full, n);
+		name[n] = '\0';
+	}
+}
+
+static void name_for_pid(const char *proc_dir, const char *pod_log_dir, long pid, char *name, size_t len)
+{
+	char path[4096], text[1024];   /* proc_dir may be a long fixture path */
 	ssize_t n;
 	int fd;
 
@@ -65,8 +87,10 @@ static void name_for_pid(const char *proc_dir, long pid, char *name, size_t len)
 		close(fd);
 		if (n > 0) {
 			text[n] = '\0';
-			if (ctw_netns_name_from_cgroup(text, (size_t)n, name, len))
+			if (ctw_netns_name_from_cgroup(text, (size_t)n, name, len)) {
+				name_pod(pod_log_dir, name, len);
 				return;
+			}
 		}
 	}
 	snprintf(name, len, "pid %ld", pid);
@@ -138,12 +162,17 @@ int ctw_netns_scan(const char *proc_dir, const char *const *dirs, size_t ndirs, 
 	return 0;
 }
 
-void ctw_netns_name_pid(const char *proc_dir, struct ctw_netns_ref *ref)
+void ctw_netns_name_pid_pod(const char *proc_dir, const char *pod_log_dir, struct ctw_netns_ref *ref)
 {
 	long pid;
 
 	if (sscanf(ref->name, "pid %ld", &pid) == 1)
-		name_for_pid(proc_dir, pid, ref->name, sizeof(ref->name));
+		name_for_pid(proc_dir, pod_log_dir, pid, ref->name, sizeof(ref->name));
+}
+
+void ctw_netns_name_pid(const char *proc_dir, struct ctw_netns_ref *ref)
+{
+	ctw_netns_name_pid_pod(proc_dir, NULL, ref);
 }
 
 int ctw_netns_enter(const struct ctw_netns_ref *ref, int (*fn)(void *userdata), void *userdata)

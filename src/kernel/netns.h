@@ -37,6 +37,9 @@ int ctw_netns_scan(const char *proc_dir, const char *const *dirs, size_t ndirs, 
 /* A process's namespace found by ctw_netns_scan is named "pid N"; name it
  * after its container when its cgroup tells (one small read). */
 void ctw_netns_name_pid(const char *proc_dir, struct ctw_netns_ref *ref);
+/* The same, and a Kubernetes pod "pod NAMESPACE/NAME" when pod_log_dir (the
+ * kubelet's /var/log/pods; NULL or "" for none) has its UID, else "pod UID". */
+void ctw_netns_name_pid_pod(const char *proc_dir, const char *pod_log_dir, struct ctw_netns_ref *ref);
 
 /* One file of a namespace directory: fills ref when path is a mounted
  * network namespace. 0, -EAGAIN when it exists but is not mounted yet, or

@@ -76,15 +76,33 @@ bool ctw_netns_name_from_cgroup(const char *text, size_t len, char *name, size_t
 	if (namelen == 0)
 		return false;
 	name[0] = '\0';
-	if (hex_id_after(text, end, "docker-", id, sizeof(id)) || hex_id_after(text, end, "/docker/", id, sizeof(id)))
-		set_name(name, namelen, "docker ", id);
-	else if (hex_id_after(text, end, "libpod-", id, sizeof(id)))
-		set_name(name, namelen, "podman ", id);
-	else if (memmem(text, (size_t)(end - text), "kubepods", 8) && word_after(text, end, "-pod", id, sizeof(id), true))
+	/* A pod first: under kubepods, a docker-<id>.scope is one of its
+	 * containers (cri-dockerd), and the pod is what the operator knows. */
+	if (memmem(text, (size_t)(end - text), "kubepods", 8) && word_after(text, end, "-pod", id, sizeof(id), true))
 		set_name(name, namelen, "pod ", id);
 	else if (memmem(text, (size_t)(end - text), "kubepods", 8) && word_after(text, end, "/pod", id, sizeof(id), false))
 		set_name(name, namelen, "pod ", id);
+	else if (hex_id_after(text, end, "docker-", id, sizeof(id)) || hex_id_after(text, end, "/docker/", id, sizeof(id)))
+		set_name(name, namelen, "docker ", id);
+	else if (hex_id_after(text, end, "libpod-", id, sizeof(id)))
+		set_name(name, namelen, "podman ", id);
 	else if (word_after(text, end, "lxc.payload.", id, sizeof(id), false))
 		set_name(name, namelen, "lxc ", id);
 	return name[0] != '\0';
+}
+
+bool ctw_netns_name_pod(const char *name, char *ns, size_t nslen, char *pod, size_t podlen)
+{
+	const char *slash;
+	size_t n;
+
+	if (strncmp(name, "pod ", 4) != 0 || !(slash = strchr(name + 4, '/')))
+		return false;
+	n = (size_t)(slash - (name + 4));
+	if (n == 0 || n >= nslen || slash[1] == '\0' || strlen(slash + 1) >= podlen)
+		return false;
+	memcpy(ns, name + 4, n);
+	ns[n] = '\0';
+	memcpy(pod, slash + 1, strlen(slash + 1) + 1);
+	return true;
 }

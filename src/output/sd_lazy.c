@@ -52,6 +52,13 @@ static void *lazy_symbol(const char *name)
 #define SD_LAZY_FUNCTIONS(X) \
 	X(int, sd_event_default, (sd_event **e), (e), -EOPNOTSUPP) \
 	X(sd_event *, sd_event_unref, (sd_event *e), (e), NULL) \
+	X(sd_event *, sd_event_ref, (sd_event *e), (e), NULL) \
+	X(int, sd_event_add_time, \
+	  (sd_event *e, sd_event_source **s, clockid_t clock, uint64_t usec, uint64_t accuracy, \
+	   sd_event_time_handler_t callback, void *userdata), \
+	  (e, s, clock, usec, accuracy, callback, userdata), -EOPNOTSUPP) \
+	X(int, sd_event_source_set_time, (sd_event_source *s, uint64_t usec), (s, usec), -EOPNOTSUPP) \
+	X(int, sd_event_source_set_priority, (sd_event_source *s, int64_t priority), (s, priority), -EOPNOTSUPP) \
 	X(int, sd_event_loop, (sd_event *e), (e), -EOPNOTSUPP) \
 	X(int, sd_event_now, (sd_event *e, clockid_t clock, uint64_t *usec), (e, clock, usec), -EOPNOTSUPP) \
 	X(int, sd_event_set_watchdog, (sd_event *e, int b), (e, b), -EOPNOTSUPP) \

@@ -111,6 +111,7 @@ void ctw_findings_evaluate(const struct ctw_host *h, const struct ctw_config *c,
 	judge_established(&e);
 	judge_memory(&e);
 	judge_notrack(&e);
+	judge_stale(&e);
 	judge_visibility(&e);
 
 	sort_by_severity(out);

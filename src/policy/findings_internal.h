@@ -66,4 +66,7 @@ void remedy_notrack(struct ctw_finding *f, uint8_t proto, uint16_t port);
 void judge_established(struct eval *e);
 void judge_notrack(struct eval *e);
 
+/* findings_stale.c: a full table mostly idle past the floors (audit --top). */
+void judge_stale(struct eval *e);
+
 #endif

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/conf.h"
 #include "base/ct_entry.h"
 #include "base/timeouts.h"
 
@@ -52,7 +53,15 @@ int ctw_retire_governing(const struct ctw_ct_entry *e);
 int ctw_retire_rule_init(struct ctw_retire_rule *r, enum ctw_timeout timeout, uint32_t new_s,
 			 const uint32_t *known_s, size_t n_known, uint32_t special_s, bool retire_nat);
 
-/* What to do with one entry under rule r. */
+/* The config's retire_exclude_mark / retire_exclude_zone into r. 0 or -EINVAL. */
+int ctw_retire_rule_exclude(struct ctw_retire_rule *r, const struct ctw_config *cfg);
+
+/* What to do with one entry under rule r. In order: another timeout governs
+ * it, dying, offloaded (or no timeout), excluded, NATed (unless retire_nat),
+ * TCP with unacknowledged data or time left within special_s, time left
+ * within new_s, no known value covers its time left: keep. Else its idle time
+ * (a lower bound: the time left is rounded down) decides: >= new_s delete,
+ * else retime to new_s - idle. */
 void ctw_retire_decide(const struct ctw_retire_rule *r, const struct ctw_ct_entry *e,
 		       struct ctw_retire_decision *out);
 

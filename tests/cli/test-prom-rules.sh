@@ -217,4 +217,47 @@ assert_contains "an unknown \$labels in a rule is caught" "$OUT" "label namespac
 assert_contains "an unknown legend label is caught" "$OUT" "label pod is not one of"
 assert_contains "a sample missing a label is caught" "$OUT" "ctwarden_conntrack_entries has labels ['netns']"
 
+# ---- the man page's METRICS against metrics.txt ------------------------------
+# Every metric of the contract is described in ctwarden(8), METRICS, with its
+# labels and type, and the man page describes no other: an entry is
+# .BR name [", " name2] "{labels} type" (the braces left out when none);
+# a metric only mentioned in the text does not count as described.
+cat >"$CTW_TMP/check-man.py" <<'EOF'
+import re, sys
+contract = {}
+for line in open(sys.argv[1]):
+    if line.startswith("#") or not line.strip():
+        continue
+    f = line.split()
+    contract[f[0]] = (f[1], "" if f[2] == "-" else f[2])
+man, on = {}, False
+for line in open(sys.argv[2]):
+    if line.startswith(".SH"):
+        on = line.strip() == ".SH METRICS"
+        continue
+    if not on or not line.startswith(".BR ctwarden_"):
+        continue
+    words = [a or b for a, b in re.findall(r'"([^"]*)"|(\S+)', line[4:])]
+    names = [w for w in words if w.startswith("ctwarden_")]
+    m = re.match(r'^\s*(?:\{([^}]*)\})?\s*(gauge|counter)\s*$', words[-1])
+    if not m:
+        continue  # a mention in the text (".BR ctwarden_up )."), not an entry
+    for n in names:
+        man[n] = (m.group(2), m.group(1) or "")
+for n in sorted(contract.keys() - man.keys()):
+    print(f"{n} is in metrics.txt but not in ctwarden(8), METRICS")
+for n in sorted(man.keys() - contract.keys()):
+    print(f"{n} is in ctwarden(8), METRICS, but not in metrics.txt")
+for n in sorted(contract.keys() & man.keys()):
+    if contract[n] != man[n]:
+        print(f"{n}: metrics.txt says {contract[n]}, ctwarden(8) says {man[n]}")
+EOF
+MAN8=${MANDIR:-$CTW_SRCDIR/man}/ctwarden.8
+run python3 "$CTW_TMP/check-man.py" "$PROMDIR/metrics.txt" "$MAN8"
+assert_eq "ctwarden(8) METRICS lists metrics.txt's names, labels and types, and no other" "" "$OUT$ERR"
+sed -e 's/^\.BR ctwarden_http_connections " gauge"/.BR ctwarden_http_connections " counter"/' \
+	-e '/^\.BR ctwarden_limit_reached /d' "$MAN8" >"$CTW_TMP/drift.8"
+run python3 "$CTW_TMP/check-man.py" "$PROMDIR/metrics.txt" "$CTW_TMP/drift.8"
+assert_contains "the man check catches a missing metric" "$OUT" "ctwarden_limit_reached is in metrics.txt but not in ctwarden(8)"
+assert_contains "...and a wrong type" "$OUT" "ctwarden_http_connections: metrics.txt says ('gauge', ''), ctwarden(8) says ('counter', '')"
 finish

@@ -87,7 +87,7 @@ ns_entry()
 dead_pid()
 {
 	local p
-	sleep 0 &
+	sleep 0 &   # scenario: a process that exits at once, leaving its pid free
 	p=$!
 	wait "$p"
 	echo "$p"

@@ -33,5 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    c.receive_buffer_max_bytes < c.receive_buffer_bytes || c.poll_interval_us < 10000 ||
 	    c.state_dir[0] != '/' || c.runtime_dir[0] != '/')
 		abort();
+	/* An endpoint to listen on has a port and says it ("ADDRESS:PORT"). */
+	if (c.metrics_listen.set && (c.metrics_listen.port == 0 || !strrchr(c.metrics_listen.text, ':') ||
+				     !memchr(c.metrics_listen.text, '\0', sizeof(c.metrics_listen.text))))
+		abort();
 	return 0;
 }

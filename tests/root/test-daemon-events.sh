@@ -26,6 +26,7 @@ write_conf()
 [daemon]
 mode = advise
 poll_interval = ${4:-100ms}
+all_netns = no
 state_dir = $CTW_TMP/state-$1
 runtime_dir = $CTW_TMP/run-$1
 [events]
@@ -38,41 +39,42 @@ CONF
 
 daemon_start()
 {
-	# exec: $! is the daemon itself (ip netns exec execs it), not a subshell.
-	ip netns exec "$NS" "$CTWARDEN" run -c "$CTW_TMP/$1.conf" >"$CTW_TMP/$1.log" 2>&1 &
-	DAEMON_PID=$!
-	ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
-	for _ in $(seq 100); do
-		[ -s "$CTW_TMP/run-$1/status.json" ] && break
-		sleep 0.1
-	done
-	[ -s "$CTW_TMP/run-$1/status.json" ] || { cat "$CTW_TMP/$1.log"; fail "no status.json from the daemon"; }
+	# ip netns exec execs: $DAEMON_PID is the daemon itself, not a subshell.
+	DAEMON_LOG=$CTW_TMP/$1.log ctw_daemon_start "$CTW_TMP/$1.conf" ip netns exec "$NS"
 }
 
 status_json()
 {
-	run "$CTWARDEN" status --json -c "$CTW_TMP/$1.conf"
-	echo "$OUT"
+	ctw_status "$CTW_TMP/$1.conf"
 }
 
-# 1. N flows at a moderate rate: exactly N NEW events, the port that floods.
+# rates_during_flood NAME PID: the status shows a new/s rate above 100 and a
+# time to full, or the flood (PID) ended first (said, so the wait ends).
+rates_during_flood()
+{
+	local st
+	pid_gone "$2" && { echo "the flood ended first"; return 0; }
+	st=$(status_json "$1")
+	echo "$st" | jq -c '{rates, time_to_full_s}'
+	ctw__cmp "$(json_get "$st" .rates.new_per_s)" ">" 100 && [ "$(json_get "$st" .time_to_full_s)" != null ]
+}
+
+# 1. N flows at a moderate rate (2 s of flood): exactly N NEW events, the port that floods.
 N=4000
 write_conf exact 8MiB 2048
 daemon_start exact
-in_ns "$CTW_FLOOD" -q -n "$N" -r 4000 -p 5353 -d 127.80.0.1 >/dev/null &
+in_ns "$CTW_FLOOD" -q -n "$N" -r 2000 -p 5353 -d 127.80.0.1 >/dev/null &
 flood=$!
-sleep 0.6
+wait_until 10 rates_during_flood exact "$flood" || true
+echo "during the flood: $WAIT_LAST"
 mid=$(status_json exact)
+assert_ne "the rates were seen while the flood ran" "the flood ended first" "$WAIT_LAST"
 wait $flood
 # The last events reach the daemon a little after the kernel counted the
-# flows: give it up to 5 s (status.json is rewritten within 500 ms of a change).
-for _ in $(seq 50); do
-	st=$(status_json exact)
-	[ "$(json_get "$st" .events.new)" = "$N" ] && break
-	sleep 0.1
-done
+# flows (status.json is rewritten within 500 ms of a change).
+assert_eventually "exactly N NEW events" 5 status_is "$CTW_TMP/exact.conf" .events.new "$N"
+st=$(status_json exact)
 echo "$st" | jq -c '{count, events, rates, time_to_full_s, top_ports: .top.ports[0]}'
-assert_eq "exactly N NEW events" "$N" "$(json_get "$st" .events.new)"
 assert_eq "no overruns at a moderate rate" 0 "$(json_get "$st" .events.overruns)"
 assert_eq "the count is the kernel's" "$(in_ns conntrack -C)" "$(json_get "$st" .count)"
 assert_gt "during the flood a new/s rate is shown" 100 "$(json_get "$mid" .rates.new_per_s)"
@@ -87,12 +89,8 @@ in_ns conntrack -F >/dev/null 2>&1 || true
 write_conf fast 8MiB 2048 1s
 daemon_start fast
 in_ns "$CTW_FLOOD" -q -n 30000 -d 127.85.0.1 >/dev/null
-for _ in $(seq 50); do
-	st=$(status_json fast)
-	[ "$(json_get "$st" .events.new)" = 30000 ] && break
-	sleep 0.1
-done
-assert_eq "a full-speed flood at poll 1s: every NEW event" 30000 "$(json_get "$st" .events.new)"
+assert_eventually "a full-speed flood at poll 1s: every NEW event" 5 status_is "$CTW_TMP/fast.conf" .events.new 30000
+st=$(status_json fast)
 assert_eq "and no overrun" 0 "$(json_get "$st" .events.overruns)"
 kill "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true
 in_ns conntrack -F >/dev/null 2>&1 || true
@@ -101,10 +99,11 @@ in_ns conntrack -F >/dev/null 2>&1 || true
 write_conf tiny 64KiB 1
 daemon_start tiny
 in_ns "$CTW_FLOOD" -q -n 60000 -d 127.90.0.1 >/dev/null
-sleep 1
+real=$(in_ns conntrack -C)
+# The polls (100 ms) that follow the flood re-anchor the count on the kernel's.
+wait_until 5 status_is "$CTW_TMP/tiny.conf" .events.count "$real" || true
 st=$(status_json tiny)
 echo "$st" | jq -c '{count, events}'
-real=$(in_ns conntrack -C)
 assert_gt "the flood overran the 64 KiB buffer" 0 "$(json_get "$st" .events.overruns)"
 assert_gt "so fewer NEW events than flows arrived" "$(json_get "$st" .events.new)" 60000
 assert_eq "the polled count is the kernel's" "$real" "$(json_get "$st" .count)"

@@ -38,18 +38,13 @@ LISTENER_OUT=
 # subscribed. It stops 1.5 s after the last event (60 s at most, or -t).
 listen()
 {
-	local name=$1 i
+	local name=$1
 	shift
 	LISTENER_OUT=$CTW_TMP/$name.json
 	ip netns exec "$NS" "$CTW_EVENTS_COUNT" -t 60 -i 1500 -R "$CTW_TMP/$name.ready" "$@" >"$LISTENER_OUT" &
 	LISTENER_PID=$!
 	ctw_on_exit "[ \"\$(cat /proc/$LISTENER_PID/comm 2>/dev/null)\" != ctw-events-coun ] || kill $LISTENER_PID"
-	for ((i = 0; i < 100; i++)); do
-		[ -e "$CTW_TMP/$name.ready" ] && return 0
-		kill -0 "$LISTENER_PID" 2>/dev/null || fail "ctw-events-count $name exited early"
-		sleep 0.05
-	done
-	fail "ctw-events-count $name did not subscribe within 5 s"
+	wait_while_alive "ctw-events-count $name to subscribe" 5 "$LISTENER_PID" test -e "$CTW_TMP/$name.ready"
 }
 
 # Wait for the listener; its JSON goes to OUT.
@@ -60,15 +55,40 @@ listened()
 	assert_json "ctw-events-count prints one JSON object" "$OUT"
 }
 
+# Netlink sockets in the netns subscribed to a conntrack event group
+# (NETLINK_NETFILTER is protocol 12; groups NEW, UPDATE, DESTROY are bits 0-2).
+# Another process's (a daemon watching every netns, as ctwarden run does, also
+# enters this one) makes the kernel give new entries the event extension.
+event_listeners()
+{
+	local n=0 g
+	for g in $(in_ns cat /proc/net/netlink | awk '$2 == 12 { print $4 }'); do
+		[ $((16#$g & 7)) -eq 0 ] || n=$((n + 1))
+	done
+	echo "$n"
+}
+
 # 1. Entries from before the subscription: no NEW (they are old), and no
 # DESTROY when they go (no event extension), unless events=1 (always).
+# Watch for such a listener the whole time the old entries are made (they
+# come and go: a daemon of another test or bench finds this netns, or leaves).
+while :; do event_listeners; sleep 0.01; done >"$CTW_TMP/listeners" &   # pace of the watch
+watch_pid=$!
+ctw_on_exit "kill $watch_pid 2>/dev/null || true"
+wait_for "the listener watch to start" 5 test -s "$CTW_TMP/listeners"
 in_ns "$CTW_FLOOD" -q -n "$OLD" -d 127.5.0.1 >/dev/null
+n=$(wc -l <"$CTW_TMP/listeners")
+wait_for "the listener watch to look again after the flood" 5 file_count_ge "$CTW_TMP/listeners" $((n + 1)) .
+kill "$watch_pid"; wait "$watch_pid" 2>/dev/null || true
+foreign=$(sort -n "$CTW_TMP/listeners" | tail -1)
 listen old -t 3   # no event may come at all: do not wait for 60 s
 in_ns conntrack -F >/dev/null 2>&1
 listened
 assert_eq "no NEW for entries older than the listener" 0 "$(json_get "$OUT" .new)"
 if [ "$events_mode" = 1 ]; then
 	assert_eq "nf_conntrack_events=1: old entries send DESTROY" "$OLD" "$(json_get "$OUT" .destroy)"
+elif [ "$foreign" -ne 0 ]; then
+	echo "SKIP: old entries' DESTROY: another process listened to conntrack events in $NS while they were made (up to $foreign sockets), so they carry the event extension"
 else
 	assert_eq "nf_conntrack_events=$events_mode: old entries send no DESTROY" 0 "$(json_get "$OUT" .destroy)"
 fi

@@ -73,12 +73,9 @@ mkdir -p /run/systemd/journal /run/log/journal
 "$JOURNALD" >/dev/null 2>&1 9>&- &
 JOURNALD_PID=$!
 ctw_on_exit "kill $JOURNALD_PID; wait $JOURNALD_PID 2>/dev/null || true"
-for _ in $(seq 100); do
-	[ -S /run/systemd/journal/socket ] && break
-	kill -0 "$JOURNALD_PID" 2>/dev/null || skip "$JOURNALD exited at once (cannot run standalone here)"
-	sleep 0.05
-done
-[ -S /run/systemd/journal/socket ] || skip "$JOURNALD did not create its socket within 5 s"
+wait_until 5 ctw__alive_and "$JOURNALD_PID" test -S /run/systemd/journal/socket ||
+	skip "$JOURNALD did not create its socket within 5 s"
+[[ $WAIT_LAST != "<process $JOURNALD_PID exited>" ]] || skip "$JOURNALD exited at once (cannot run standalone here)"
 
 conf=$CTW_TMP/ctwarden.conf
 cat >"$conf" <<CONF
@@ -100,14 +97,12 @@ daemon_entries()
 	journalctl -o json --no-pager _PID="$DAEMON_PID" 2>/dev/null | jq -c "select(${1:-true})" || true
 }
 
-# wait_for MESSAGE_ID: until the daemon's entry with that id is readable (5 s).
-wait_for()
+# has_entry MESSAGE_ID: the daemon's entry with that id is readable.
+has_entry()
 {
-	for _ in $(seq 100); do
-		[ -n "$(daemon_entries ".MESSAGE_ID == \"$1\"")" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	local e
+	e=$(daemon_entries ".MESSAGE_ID == \"$1\"")
+	[ -n "$e" ] || { echo "no entry $1 yet"; return 1; }
 }
 
 drops_before=$(ns_conntrack_stat_sum drop)
@@ -116,16 +111,26 @@ drops_before=$(ns_conntrack_stat_sum drop)
 env -u JOURNAL_STREAM -u NOTIFY_SOCKET "$CTWARDEN" run -c "$conf" >"$CTW_TMP/daemon.out" 2>&1 9>&- &
 DAEMON_PID=$!
 ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
-wait_for $MID_STARTED || { cat "$CTW_TMP/daemon.out"; fail "no started entry in the journal within 5 s"; }
-sleep 0.5   # the first poll and the namespace scan
+wait_until 5 has_entry $MID_STARTED || { cat "$CTW_TMP/daemon.out"; fail "no started entry in the journal within 5 s"; }
+# The first poll and the namespace scan: the status lists the test's netns.
+wait_for "the status to list $NS" 10 status_lists_netns "$conf" "$NS"
 
 in_ns "$CTW_FLOOD" -q -n "$FLOWS" -r "$RATE" -d 127.40.0.1 >/dev/null
-sleep 1.5   # the last raise and the hash resize after the cooldown
+# The last raise: max at least count / high_water (80%), so the policy has
+# no raise left to make, and the status shows the max the kernel has.
+settled()
+{
+	local count max
+	count=$(ns_conntrack_count) max=$(knob_get nf_conntrack_max)
+	echo "count $count, max $max"
+	[ $((count * 100)) -lt $((max * 80)) ] && status_is "$conf" .max "$max" >/dev/null
+}
+wait_for "the raises to settle" 10 settled
 drops=$(( $(ns_conntrack_stat_sum drop) - drops_before ))
 max_now=$(knob_get nf_conntrack_max)
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" || fail "ctwarden run exited with $? on SIGTERM"
-wait_for $MID_STOPPING || fail "no stopping entry in the journal within 5 s"
+wait_until 5 has_entry $MID_STOPPING || fail "no stopping entry in the journal within 5 s"
 
 all=$(daemon_entries)
 echo "journal entries of ctwarden run (pid $DAEMON_PID):"

@@ -59,7 +59,7 @@ ip netns exec "$A" "$CTW_FLOOD" -q -n "$FLOWS" -d 127.3.0.1
 for retry in 1 2 3; do
 	[ "$(kmsg_full_lines "$A_INODE")" -le "$logged_before" ] || break
 	echo "no table-full record yet (rate-limited?): retry $retry"
-	sleep $(($(cat /proc/sys/net/core/message_cost) + 1))
+	sleep $(($(cat /proc/sys/net/core/message_cost) + 1))   # hold: a fresh rate-limit window
 	ip netns exec "$A" "$CTW_FLOOD" -q -n 200 -d "127.4.$retry.1" >/dev/null
 done
 logged=$(kmsg_full_lines "$A_INODE")
@@ -88,7 +88,9 @@ for ((i = 0; i < TRIES; i++)); do
 		break
 	fi
 	ip netns delete "$n"
-	sleep 0.1   # netns cleanup (and the inode's release) runs in a worker
+	# pace: netns cleanup (and the inode's release) runs in a kernel worker;
+	# the next try is only worth making once it had a chance to run.
+	sleep 0.1   # pace between tries
 done
 [ -n "$B" ] || skip "no new namespace got inode $A_INODE back in $TRIES tries: nothing to test on this kernel"
 echo "namespace $B has inode $A_INODE, as deleted $A had"

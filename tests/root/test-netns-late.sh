@@ -38,30 +38,29 @@ netns_create
 in_ns sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120
 before=$(drops_in in_ns)
 in_ns "$CTW_FLOOD" -q -n "$FLOWS" -r "$RATE" -d 127.41.0.1 >/dev/null
-sleep 0.3
+# The kernel counts a drop as it refuses the packet: nothing to wait for.
 drops=$(( $(drops_in in_ns) - before ))
 count=$(ns_conntrack_count)
 max_now=$(knob_get nf_conntrack_max)
 echo "named late netns: $drops dropped, count $count, max $max_now"
 assert_eq "a named namespace made after start and flooded drops nothing" 0 "$drops"
 assert_gt "max was raised above the flood" "$count" "$max_now"
-log=$(cat "$CTW_TMP/daemon.log")
-assert_contains "the raise names the new namespace" "$log" "CTWARDEN_NETNS=$NS_INODE"
+assert_eventually "the raise names the new namespace" 5 file_has "$CTW_TMP/daemon.log" "CTWARDEN_NETNS=$NS_INODE"
 
 # 2. A namespace deleted is forgotten at once (inotify), not at the next scan.
-watched() { # the daemon's level is its exit code: any of 0-2 is an answer
-	{ "$CTWARDEN" status --json -c "$conf" || true; } | jq .netns_watched
-}
+# The bound: 2 s, far below the 30 s safety-net rescan (CTW_NETNS_RESCAN_US),
+# so a pass proves inotify did it; the status is rewritten at once on news.
+FORGET_S=2
 GONE=ctw-test-late-gone-$$
 ip netns add "$GONE"
 ctw_on_exit "ip netns delete '$GONE' 2>/dev/null || true"
-sleep 0.5
-before=$(watched)
+wait_for "the status to list $GONE" 10 status_lists_netns "$conf" "$GONE"
+before=$(json_get "$(ctw_status "$conf")" .netns_watched)
 ip netns delete "$GONE"
-sleep 0.5
-after=$(watched)
-echo "watched before/after deleting $GONE: $before/$after"
-assert_eq "a deleted namespace is forgotten within half a second" $((before - 1)) "$after"
+assert_eventually "a deleted namespace is forgotten within $FORGET_S s (inotify; the rescan is every 30 s)" \
+	"$FORGET_S" status_is "$conf" .netns_watched $((before - 1))
+assert_eq "and no longer listed" 0 \
+	"$(json_get "$(ctw_status "$conf")" "[.namespaces.list[]? | select(.name == \"$GONE\")] | length")"
 
 # The first flood's entries go, so that only the next namespace fills.
 in_ns conntrack -F >/dev/null 2>&1 || true
@@ -70,16 +69,15 @@ in_ns conntrack -F >/dev/null 2>&1 || true
 # max again is an operator's change, which the daemon yields to; a reload
 # (systemctl reload) hands the knob back to it.
 knob_set nf_conntrack_max "$START_MAX"
-sleep 1.2   # a poll sees the lowered max before the next flood
+# A poll sees the lowered max (and yields it) before the reload hands it back.
+wait_for "the status to show max $START_MAX" 10 status_is "$conf" .max "$START_MAX"
 kill -HUP "$DAEMON_PID"
-sleep 0.3
-unshare -n sleep 600 &
+wait_for "the reload" 10 file_has "$CTW_TMP/daemon.log" "CTWARDEN_EVENT=reloaded"
+unshare -n sleep 600 &   # scenario: the process that holds the namespace
 holder=$!
 ctw_on_exit "kill $holder 2>/dev/null || true"
-for _ in $(seq 50); do
-	[ "$(readlink /proc/$holder/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
-	sleep 0.02
-done
+own_netns() { [ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]; }
+wait_for "the holder's own netns" 5 own_netns "$holder"
 in_holder() { nsenter -t "$holder" -n "$@"; }
 in_holder ip link set lo up
 in_holder nft 'table inet ctwt { chain out { type filter hook output priority 0; ct state new accept; }; }'
@@ -87,14 +85,12 @@ in_holder sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120
 inode=$(stat -L -c %i /proc/$holder/ns/net)
 before=$(drops_in in_holder)
 in_holder "$CTW_FLOOD" -q -n "$FLOWS" -r "$RATE" -d 127.42.0.1 >/dev/null
-sleep 0.3
 drops=$(( $(drops_in in_holder) - before ))
 count=$(in_holder conntrack -C)
 max_now=$(knob_get nf_conntrack_max)
 echo "unnamed late netns (inode $inode): $drops dropped, count $count, max $max_now"
 assert_eq "an unnamed namespace made after start and flooded drops nothing" 0 "$drops"
 assert_gt "max was raised above its flood" "$count" "$max_now"
-log=$(cat "$CTW_TMP/daemon.log")
-assert_contains "a raise names the unnamed namespace" "$log" "CTWARDEN_NETNS=$inode"
+assert_eventually "a raise names the unnamed namespace" 5 file_has "$CTW_TMP/daemon.log" "CTWARDEN_NETNS=$inode"
 
 finish

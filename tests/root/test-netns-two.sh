@@ -31,11 +31,12 @@ netns_create_second() {
 netns_create_second
 for ns in "$A" "$B"; do ip netns exec "$ns" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120; done
 
+both_listed() { status_lists_netns "$conf" "$A" && status_lists_netns "$conf" "$B"; }
 conf=$(ctw_conf two "mode = enforce
 [limits]
 max_ceiling = 262144")
 ctw_daemon_start "$conf"
-sleep 0.5
+wait_for "the status to list $A and $B" 10 both_listed
 
 a0=$(ns_stat_sum "$A" drop) b0=$(ns_stat_sum "$B" drop)
 ip netns exec "$A" "$CTW_FLOOD" -q -n 24000 -r 12000 -d 127.81.0.1 >/dev/null &
@@ -47,11 +48,8 @@ da=$(( $(ns_stat_sum "$A" drop) - a0 )) db=$(( $(ns_stat_sum "$B" drop) - b0 ))
 # The last flows reach the status within a poll or two (it is rewritten at
 # most every 500 ms while the numbers move): wait for the kernel's count.
 want=$(ip netns exec "$A" conntrack -C)
-for _ in $(seq 50); do
-	st=$({ "$CTWARDEN" status --json -c "$conf" || true; })
-	[ "$(json_get "$st" '.namespaces.list[0].entries')" = "$want" ] && break
-	sleep 0.1
-done
+wait_until 5 status_is "$conf" '.namespaces.list[0].entries' "$want" || true
+st=$(ctw_status "$conf")
 echo "$st" | jq -c '{fullest_netns, top_dst: .top.destinations[0].key, namespaces: [.namespaces.list[] | {name, entries}]}'
 echo "drops: $da in $A, $db in $B; max now $(knob_get nf_conntrack_max)"
 assert_eq "nothing dropped in the first namespace" 0 "$da"

@@ -33,19 +33,20 @@ allow_lower_max = yes
 resize_cooldown = 1s
 max_ceiling = 131072")
 ctw_daemon_start "$conf"
-sleep 0.5
+# The first poll and the namespace scan: the status lists the test's netns.
+wait_for "the status to list $NS" 10 status_lists_netns "$conf" "$NS"
 
 # A flood: the daemon raises max.
 in_ns "$CTW_FLOOD" -q -n 20000 -r 20000 -d 127.71.0.1 >/dev/null
-sleep 0.5
-raised=$(knob_get nf_conntrack_max)
-assert_gt "the daemon raised max under the flood" "$START_MAX" "$raised"
+assert_eventually "the daemon raised max under the flood" 5 knob_gt nf_conntrack_max "$START_MAX"
 
 # The operator decides.
 sysctl -qw net.netfilter.nf_conntrack_max=$OPERATOR_MAX
 # The flood's entries expire (udp timeout 3 s): usage falls far under low
-# water for longer than low_water_hold, where the daemon would lower max.
-sleep 8
+# water for longer than low_water_hold, where the daemon would lower max:
+# it says it yields that lowering to the operator.
+wait_until 30 file_has "$CTW_TMP/daemon.log" "CTWARDEN_EVENT=action_yielded" ||
+	echo "no action_yielded within 30 s; last saw: $WAIT_LAST"
 now=$(knob_get nf_conntrack_max)
 log=$(cat "$CTW_TMP/daemon.log")
 echo "$log" | grep -E 'outside_change|action_yielded|max_lowered' || true

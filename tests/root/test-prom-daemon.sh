@@ -35,7 +35,7 @@ max_ceiling = 262144
 [metrics]
 textfile = $textdir/ctwarden.prom")
 ctw_daemon_start "$conf"
-[ -s "$textdir/ctwarden.prom" ] || { cat "$CTW_TMP/daemon.log"; fail "the daemon wrote no metrics file"; }
+wait_until 5 test -s "$textdir/ctwarden.prom" || { cat "$CTW_TMP/daemon.log"; fail "the daemon wrote no metrics file within 5 s"; }
 
 run promtool check metrics <"$textdir/ctwarden.prom"
 echo "$OUT$ERR"
@@ -52,12 +52,24 @@ assert_eq "node_exporter read the file without error" 0 "$(prom_get "$before" no
 assert_eq "before the flood: no raise counted" 0 "$(prom_get "$before" "$raised")"
 assert_eq "before the flood: the namespace is empty" 0 "$(prom_get "$before" "ctwarden_conntrack_entries{$ns}")"
 
+# scrape_shows SERIES MIN: a scrape serves SERIES above MIN.
+scrape_shows()
+{
+	local v
+	v=$(prom_get "$(ctw_fetch "http://127.0.0.1:$port/metrics")" "$1")
+	echo "$1 $v"
+	ctw__cmp "${v:-x}" ">" "$2"
+}
 in_ns "$CTW_FLOOD" -q -n 30000 -r 10000 -d 127.91.0.1 >/dev/null &
 flood=$!
-sleep 1.5
+# During the flood (3 s): a scrape shows the namespace's entries above 1000.
+wait_until 10 scrape_shows "ctwarden_conntrack_entries{$ns}" 1000 || true
 during=$(ctw_fetch "http://127.0.0.1:$port/metrics")
+assert_eq "the entries showed while the flood ran" yes "$(pid_gone "$flood" && echo no || echo yes)"
 wait $flood
-sleep 1
+# After it: the file is rewritten with the last count (the kernel's).
+want=$(ns_conntrack_count)
+wait_until 10 scrape_shows "ctwarden_conntrack_entries{$ns}" $((want - 1)) || true
 after=$(ctw_fetch "http://127.0.0.1:$port/metrics")
 e1=$(prom_get "$during" "ctwarden_conntrack_entries{$ns}") e2=$(prom_get "$after" "ctwarden_conntrack_entries{$ns}")
 echo "entries during/after: $e1/$e2; raises during/after: $(prom_get "$during" "$raised")/$(prom_get "$after" "$raised")"

@@ -30,17 +30,10 @@ in_ns sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120
 # ctwarden run in the background, its log lines in $CTW_TMP/<name>.log.
 daemon_start()
 {
-	local name=$1 conf=$2 i
-	"$CTWARDEN" run -c "$conf" >"$CTW_TMP/$name.log" 2>&1 &
-	DAEMON_PID=$!
-	ctw_on_exit "kill $DAEMON_PID 2>/dev/null; wait $DAEMON_PID 2>/dev/null || true"
-	for i in $(seq 100); do
-		grep -q 'CTWARDEN_EVENT=started' "$CTW_TMP/$name.log" && break
-		kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$CTW_TMP/$name.log"; fail "ctwarden run exited early"; }
-		sleep 0.1
-	done
-	grep -q 'CTWARDEN_EVENT=started' "$CTW_TMP/$name.log" || fail "ctwarden run did not start within 10 s"
-	sleep 0.5   # the first poll and the namespace scan
+	local name=$1 conf=$2
+	DAEMON_LOG=$CTW_TMP/$name.log ctw_daemon_start "$conf"
+	# The first poll and the namespace scan: the status lists the test's netns.
+	wait_for "the status to list $NS" 10 status_lists_netns "$conf" "$NS"
 }
 
 daemon_stop()
@@ -80,7 +73,7 @@ flood_phase()
 	local before after
 	before=$(ns_conntrack_stat_sum drop)
 	in_ns "$CTW_FLOOD" -q -n "$FLOWS" -r "$RATE" -d "$1" >/dev/null
-	sleep 0.3
+	# The kernel counts a drop as it refuses the packet: nothing to wait for.
 	after=$(ns_conntrack_stat_sum drop)
 	echo $((after - before))
 }
@@ -119,7 +112,11 @@ daemon_start low "$conf"
 est_before=$(knob_get nf_conntrack_tcp_timeout_established)
 ns_est_before=$(in_ns cat "$CTW_NETFILTER/nf_conntrack_tcp_timeout_established")
 drops=$(flood_phase 127.30.0.1)
-sleep 6   # timeout steps are at least 5 s apart: one would have happened
+# The ceiling is reached and said, then a timeout step follows (steps are at
+# least 5 s apart).
+wait_for "limit_reached in the log" 10 file_has "$CTW_TMP/low.log" "CTWARDEN_EVENT=limit_reached"
+wait_until 15 file_has "$CTW_TMP/low.log" "CTWARDEN_EVENT=timeout_shortened" ||
+	echo "no timeout step within 15 s; last saw: $WAIT_LAST"
 max_now=$(knob_get nf_conntrack_max)
 est_after=$(knob_get nf_conntrack_tcp_timeout_established)
 ns_est_after=$(in_ns cat "$CTW_NETFILTER/nf_conntrack_tcp_timeout_established")

@@ -40,21 +40,15 @@ daemon_start()
 	"$CTWARDEN" run -c "$conf" >>"$CTW_TMP/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	ctw_on_exit "kill -9 $DAEMON_PID 2>/dev/null || true"
-	for _ in $(seq 100); do
-		[ -s "$CTW_TMP/run/ctwarden.pid" ] && [ "$(cat "$CTW_TMP/run/ctwarden.pid")" = "$DAEMON_PID" ] && break
-		sleep 0.1
-	done
-	sleep 0.5
+	wait_while_alive "the daemon's pid file" 10 "$DAEMON_PID" file_is "$CTW_TMP/run/ctwarden.pid" "$DAEMON_PID"
+	# Its first poll: the status it publishes carries its pid.
+	wait_while_alive "the daemon's first status" 10 "$DAEMON_PID" json_file_is "$CTW_TMP/run/status.json" .pid "$DAEMON_PID"
 }
 
 # Wait until max moved away from a value (the daemon raised it).
 wait_max_above()
 {
-	for _ in $(seq 50); do
-		[ "$(knob_get nf_conntrack_max)" -gt "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_until 5 knob_gt nf_conntrack_max "$1"
 }
 
 orig_max=$START_MAX
@@ -78,7 +72,9 @@ assert_eq "original max recorded" "$orig_max" \
 # Restarted, it tunes further from an already tuned value...
 daemon_start
 in_ns "$CTW_FLOOD" -q -n 20000 -r 20000 -d 127.41.0.1 >/dev/null
-wait_max_above "$first_tuned" || true
+# It must tune (and so write the state file again): else the check below
+# would only read the first run's file.
+wait_max_above "$first_tuned" || { cat "$CTW_TMP/daemon.log"; fail "the restarted daemon did not raise max above $first_tuned"; }
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 state=$(cat "$CTW_TMP/state/state.json")

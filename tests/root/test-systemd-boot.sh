@@ -9,7 +9,10 @@
 # drops", the journal holds the started entry under _SYSTEMD_UNIT=
 # ctwarden.service, systemd's dpkg trigger put the catalog's ids into
 # `journalctl --list-catalog`, `systemctl reload` works (reloaded entry, same
-# PID), and `apt-get purge ctwarden` leaves no state, config, unit, binary,
+# PID), with `listen = 127.0.0.1:9747` set and the unit restarted the HTTP
+# endpoint answers /healthz and /metrics under the unit's hardening
+# (RestrictAddressFamilies=, the system call filter, MemoryDenyWriteExecute=
+# with libmicrohttpd loaded at start), and `apt-get purge ctwarden` leaves no state, config, unit, binary,
 # catalog entry or enable link behind. Then it powers the container off and
 # the host asserts.
 #
@@ -26,7 +29,7 @@
 
 SUITE=bookworm
 MIRROR=${CTW_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-INCLUDE=systemd,systemd-sysv,dbus,libnl-3-200,libnl-nf-3-200,libnetfilter-conntrack3,libinih1,libjson-c5,libsystemd0
+INCLUDE=systemd,systemd-sysv,dbus,libnl-3-200,libnl-nf-3-200,libnetfilter-conntrack3,libinih1,libjson-c5,libsystemd0,libmicrohttpd12
 CACHE_ROOT=${CTW_ROOTFS_CACHE:-/var/cache/ctwarden-tests}
 CACHE=$CACHE_ROOT/$SUITE-minbase-$(printf '%s' "$INCLUDE" | md5sum | cut -c1-8)
 BOOT_TIMEOUT=180
@@ -169,15 +172,22 @@ r=$out/results
 : >"$r"
 say() { echo "$1=$2" >>"$r"; }
 unit_state() { systemctl show -P ActiveState ctwarden.service; }
-# wait_for_mid ID: until the unit's journal holds an entry with that MESSAGE_ID.
-wait_for_mid()
+# wait_until SECONDS COMMAND...: until COMMAND succeeds (tests/lib.sh's, which
+# is not in the container), polling every 20 ms; 1 when the time ran out.
+wait_until()
 {
-	for _ in $(seq 50); do
-		journalctl -u ctwarden.service -o json --no-pager | grep -q "\"MESSAGE_ID\":\"$1\"" && return 0
-		sleep 0.1
+	local end=$(( $(date +%s%N) + ${1%.*} * 1000000000 ))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.02   # pace of the wait
 	done
-	return 1
 }
+has_mid() { journalctl -u ctwarden.service -o json --no-pager | grep -q "\"MESSAGE_ID\":\"$1\""; }
+# wait_for_mid ID: until the unit's journal holds an entry with that MESSAGE_ID (5 s).
+wait_for_mid() { wait_until 5 has_mid "$1"; }
+settled() { case $(unit_state) in active | failed | inactive) return 0 ;; esac; return 1; }
+has_status_text() { [ -n "$(systemctl show -P StatusText ctwarden.service)" ]; }
 # Whatever of the package is still on disk (names with ctwarden in them, but
 # this self-test's own files), plus the tmpfs /run.
 leftovers()
@@ -197,16 +207,10 @@ say installed "$(dpkg-query -W -f='${db:Status-Abbrev}${Version}' ctwarden 2>&1)
 say conffiles "$(dpkg-query -W -f='${Conffiles}' ctwarden | awk '{print $1}' | tr '\n' ' ')"
 # No systemctl here: postinst (dh_installsystemd) enables and starts it.
 say is_enabled "$(systemctl is-enabled ctwarden.service 2>&1)"
-for _ in $(seq 100); do
-	case $(unit_state) in active | failed | inactive) break ;; esac
-	sleep 0.1
-done
+wait_until 10 settled
 say is_active "$(systemctl is-active ctwarden.service 2>&1)"
 # STATUS= follows the first poll, right after READY.
-for _ in $(seq 50); do
-	[ -n "$(systemctl show -P StatusText ctwarden.service)" ] && break
-	sleep 0.1
-done
+wait_until 5 has_status_text
 systemctl show -p ActiveState,SubState,StatusText,MainPID,NRestarts,Result,FragmentPath ctwarden.service | sed 's/^/start_/' >>"$r"
 wait_for_mid 9ed117e50b844cdca4badb1bc88941dd
 journalctl -u ctwarden.service -o json --no-pager >"$out/journal-start.json"
@@ -218,11 +222,37 @@ say statedir "$(stat -c '%F %a' /var/lib/ctwarden 2>&1)"
 systemctl reload ctwarden.service >"$out/reload.txt" 2>&1
 say reload_rc $?
 wait_for_mid c0fd6ad6d59c413cbeaf18b37903bd5a
-sleep 0.3
+# After the reload the unit is back to running (systemd saw READY=1 again).
+reloaded() { [ "$(systemctl show -P SubState ctwarden.service)" = running ] && has_status_text; }
+wait_until 5 reloaded
 systemctl show -p ActiveState,SubState,StatusText,MainPID,NRestarts ctwarden.service | sed 's/^/reload_/' >>"$r"
 journalctl -u ctwarden.service -o json --no-pager >"$out/journal.json"
 journalctl -x -u ctwarden.service --no-pager -o short >"$out/explained.txt" 2>&1
 systemctl status ctwarden.service --no-pager >"$out/status.txt" 2>&1
+
+# The HTTP endpoint under the unit's hardening. No curl in a minbase root:
+# bash's /dev/tcp, an HTTP/1.0 request, the whole answer.
+http_get()
+{
+	local reply
+	exec 3<>"/dev/tcp/127.0.0.1/9747" || return 1
+	printf 'GET %s HTTP/1.0\r\n\r\n' "$1" >&3
+	reply=$(timeout 5 cat <&3)
+	exec 3<&-
+	printf '%s' "$reply"
+}
+sed -i 's/^#listen =$/listen = 127.0.0.1:9747/' /etc/ctwarden/ctwarden.conf
+say listen_conf "$(grep -c '^listen = 127.0.0.1:9747$' /etc/ctwarden/ctwarden.conf)"
+systemctl restart ctwarden.service >"$out/restart.txt" 2>&1
+say restart_rc $?
+for _ in $(seq 50); do
+	http_get /healthz >"$out/healthz.txt" 2>/dev/null && grep -q '^ok' "$out/healthz.txt" && break
+	sleep 0.1
+done
+say healthz "$(head -1 "$out/healthz.txt" | tr -d '\r') $(tail -1 "$out/healthz.txt")"
+http_get /metrics >"$out/metrics.txt" 2>/dev/null
+say metrics "$(head -1 "$out/metrics.txt" | tr -d '\r') $(grep -c '^ctwarden_up 1$' "$out/metrics.txt")"
+say listen_active "$(systemctl is-active ctwarden.service 2>&1)"
 
 apt-get purge -y ctwarden >"$out/purge.txt" 2>&1
 say purge_rc $?
@@ -328,6 +358,12 @@ assert_eq "reloaded: from the same process (a reload, not a restart)" \
 	"ctwarden.service $(get start_MainPID)" "$(json_get "$(head -1 <<<"$reloaded")" '"\(._SYSTEMD_UNIT) \(._PID)"')"
 assert_eq "still active after the reload" "active running $(get start_MainPID) 0" \
 	"$(get reload_ActiveState) $(get reload_SubState) $(get reload_MainPID) $(get reload_NRestarts)"
+assert_eq "listen = 127.0.0.1:9747 set in the installed config" 1 "$(get listen_conf)"
+assert_eq "systemctl restart with listen set succeeds" 0 "$(get restart_rc)"
+assert_eq "under the unit's hardening /healthz answers 200 ok" "HTTP/1.1 200 OK ok" "$(get healthz)"
+assert_eq "...and /metrics 200 with ctwarden_up 1" "HTTP/1.1 200 OK 1" "$(get metrics)"
+assert_eq "...and the service is still active" active "$(get listen_active)"
+[ "$(get healthz)" = "HTTP/1.1 200 OK ok" ] || sed 's/^/  restart: /' "$OUT/restart.txt" >&2
 assert_eq "nothing at PRIORITY err or worse from the unit" "" \
 	"$(jq -r 'select((.PRIORITY | tonumber) <= 3) | .MESSAGE' "$OUT/journal.json" 2>/dev/null || echo '<unreadable journal>')"
 

@@ -35,7 +35,7 @@ echo "$flood"
 for retry in 1 2 3; do
 	[ "$(kmsg_table_full_records "$NS_INODE")" -le "$logged_before" ] || break
 	echo "no table-full record yet (rate-limited?): retry $retry"
-	sleep $(($(cat /proc/sys/net/core/message_cost) + 1))
+	sleep $(($(cat /proc/sys/net/core/message_cost) + 1))   # hold: a fresh rate-limit window
 	in_ns "$CTW_FLOOD" -q -n 200 -d "127.4.$retry.1" >/dev/null
 done
 logged_after=$(kmsg_table_full_records "$NS_INODE")

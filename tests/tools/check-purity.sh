@@ -23,7 +23,7 @@ if [ -z "$SRC" ] || [ ! -d "$SRC/src/policy" ]; then echo "FAIL: no source tree 
 # The snapshot's types: structs, enums and constants, read by findings.
 KERNEL_DATA="kernel/host.h kernel/kmsg.h kernel/memory.h kernel/stats.h"
 SYSTEM_OK="stdarg.h stdbool.h stddef.h stdint.h inttypes.h stdio.h string.h math.h syslog.h time.h
-	netinet/in.h errno.h limits.h"
+	netinet/in.h errno.h limits.h sys/socket.h linux/netfilter/nf_conntrack_tcp.h"
 FORBIDDEN="open openat creat read pread write pwrite close fopen fdopen freopen fclose fread fwrite
 	fgets fputs fprintf printf vprintf vfprintf dprintf puts putchar perror ioctl stat fstat fstatat
 	lstat access opendir readdir mmap socket connect send recv sendmsg recvmsg

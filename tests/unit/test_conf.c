@@ -473,6 +473,46 @@ static void test_shorten(void **state)
 	expect_error("[timeouts]\nshorten = , udp_timeout\n", NAME ":2: shorten: empty item in the list");
 }
 
+/* Retirement: on by default, NAT off, exclusion lists parsed exactly. */
+static void test_retire_keys(void **state)
+{
+	struct ctw_config c;
+
+	(void)state;
+	c = parse_ok("");
+	assert_true(c.retire);
+	assert_false(c.retire_nat);
+	assert_int_equal(c.n_retire_exclude_mark, 0);
+	assert_int_equal(c.n_retire_exclude_zone, 0);
+	c = parse_ok("[timeouts]\nretire = no\nretire_nat = yes\n"
+		     "retire_exclude_mark = 0x10, 256/0xf00 4294967295\nretire_exclude_zone = 1 65535\n");
+	assert_false(c.retire);
+	assert_true(c.retire_nat);
+	assert_int_equal(c.n_retire_exclude_mark, 3);
+	assert_int_equal(c.retire_exclude_mark[0].value, 16);
+	assert_int_equal(c.retire_exclude_mark[0].mask, 0xffffffffu);
+	assert_int_equal(c.retire_exclude_mark[1].value, 256);
+	assert_int_equal(c.retire_exclude_mark[1].mask, 0xf00);
+	assert_int_equal(c.retire_exclude_mark[2].value, 0xffffffffu);
+	assert_int_equal(c.n_retire_exclude_zone, 2);
+	assert_int_equal(c.retire_exclude_zone[0], 1);
+	assert_int_equal(c.retire_exclude_zone[1], 65535);
+	c = parse_ok("[timeouts]\nretire_exclude_zone = none\n");
+	assert_int_equal(c.n_retire_exclude_zone, 0);
+	expect_error("[timeouts]\nretire_exclude_zone = 65536\n",
+		     NAME ":2: retire_exclude_zone: '65536' is not a number from 0 to 65535 (decimal or 0x hex)");
+	expect_error("[timeouts]\nretire_exclude_zone = -1\n",
+		     NAME ":2: retire_exclude_zone: '-1' is not a number from 0 to 65535 (decimal or 0x hex)");
+	expect_error("[timeouts]\nretire_exclude_mark = 0x1/0x2\n",
+		     NAME ":2: retire_exclude_mark: 0x1 has bits outside its mask 0x2: it can never match");
+	expect_error("[timeouts]\nretire_exclude_mark = 0x1/zz\n",
+		     NAME ":2: retire_exclude_mark: 'zz' is not a number from 0 to 4294967295 (decimal or 0x hex)");
+	expect_error("[timeouts]\nretire_exclude_mark = 1 2 3 4 5 6 7 8 9\n",
+		     NAME ":2: retire_exclude_mark: at most 8 items");
+	expect_error("[timeouts]\nretire_nat = maybe\n",
+		     NAME ":2: retire_nat = maybe: must be yes or no (or true/false, 1/0)");
+}
+
 static void test_contradictions(void **state)
 {
 	(void)state;
@@ -641,8 +681,8 @@ static void test_sample_config(void **state)
 	assert_int_equal(ctw_config_parse_buffer("sample", text, used, &c, err, sizeof(err)), 0);
 	memcpy(d.source, c.source, sizeof(d.source));
 	assert_memory_equal(&c, &d, sizeof(c));
-	/* 25 fixed keys plus one floor per timeout, plus shorten. */
-	assert_int_equal(keys, 26 + CTW_TO__COUNT);
+	/* 25 fixed keys plus one floor per timeout, plus shorten, the 4 retire keys, listen and pod_log_dir. */
+	assert_int_equal(keys, 32 + CTW_TO__COUNT);
 }
 
 /* Where namespaces are bind-mounted, and which get event sockets. */
@@ -655,6 +695,7 @@ static void test_netns_keys(void **state)
 		{ "[daemon]\nnetns_dirs = run/netns\n", "x.conf:2: netns_dirs = run/netns: must be an absolute path" },
 		{ "[daemon]\nnetns_dirs = /a /b /c /d /e /f /g /h /i\n", "x.conf:2: netns_dirs: at most 8 directories" },
 		{ "[daemon]\nnetns_dirs = /a/../etc\n", "x.conf:2: netns_dirs = /a/../etc: '..' is not allowed in the path" },
+		{ "[daemon]\n\npod_log_dir = var/log/pods\n", "x.conf:3: pod_log_dir = var/log/pods: must be an absolute path" },
 	};
 	struct ctw_config c;
 	char err[512];
@@ -665,6 +706,12 @@ static void test_netns_keys(void **state)
 	assert_string_equal(c.netns_dirs[0], "/run/netns");
 	assert_string_equal(c.netns_dirs[1], "/srv/ns");
 	assert_int_equal(c.events_scope, CTW_EVENTS_OWN);
+	/* The kubelet's log directory: /var/log/pods unless set; empty is off. */
+	assert_string_equal(c.pod_log_dir, "/var/log/pods");
+	assert_int_equal(ctw_config_parse_buffer("x.conf", "[daemon]\npod_log_dir = /srv/pods\n", 33, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.pod_log_dir, "/srv/pods");
+	assert_int_equal(ctw_config_parse_buffer("x.conf", "[daemon]\npod_log_dir =\n", 23, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.pod_log_dir, "");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(ctw_config_parse_buffer("x.conf", bad[i][0], strlen(bad[i][0]), &c, err, sizeof(err)),
 				 -EINVAL);
@@ -672,10 +719,78 @@ static void test_netns_keys(void **state)
 	}
 }
 
+/* [metrics] listen: a literal address and a port, or empty for none; the
+ * bytes are what inet_pton gives, written out here by hand. */
+static void test_listen_key(void **state)
+{
+	static const uint8_t loop4[4] = { 127, 0, 0, 1 };
+	static const uint8_t any4[4] = { 0, 0, 0, 0 };
+	static const uint8_t loop6[16] = { [15] = 1 };
+	static const uint8_t v6[16] = { 0xfd, 0x00, [14] = 0x12, [15] = 0x34 };
+	static const struct {
+		const char *text;
+		bool ipv6;
+		const uint8_t *addr;
+		uint16_t port;
+		const char *shown;
+	} good[] = {
+		{ "127.0.0.1:9747", false, loop4, 9747, "127.0.0.1:9747" },
+		{ "0.0.0.0:1", false, any4, 1, "0.0.0.0:1" },
+		{ "[::1]:9747", true, loop6, 9747, "[::1]:9747" },
+		{ "[fd00::1234]:65535", true, v6, 65535, "[fd00::1234]:65535" },
+		/* ctwarden's port when none is given */
+		{ "127.0.0.1", false, loop4, 9747, "127.0.0.1:9747" },
+		{ "[::1]", true, loop6, 9747, "[::1]:9747" },
+		{ "127.0.0.1:08080", false, loop4, 8080, "127.0.0.1:8080" },
+	};
+	static const char *const bad[][2] = {
+		{ "localhost:9747", "not an IPv4 address (host names are not resolved)" },
+		{ "127.0.0.1:", "the port must be a number from 1 to 65535" },
+		{ "::1", "an IPv6 address must be in brackets: [::1]:9747" },
+		{ "127.0.0.1:0", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:65536", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:http", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:97 47", "the port must be a number from 1 to 65535" },
+		{ ":9747", "no address before the port (0.0.0.0 or [::] for every address)" },
+		{ "::1:9747", "an IPv6 address must be in brackets: [::1]:9747" },
+		{ "[::1]9747", "an IPv6 address is written in brackets, then a colon and the port: [::1]:9747" },
+		{ "[127.0.0.1]:9747", "not an IPv6 address" },
+		{ "300.0.0.1:9747", "not an IPv4 address (host names are not resolved)" },
+	};
+	struct ctw_config c;
+	char text[256], want[512], err[512];
+
+	(void)state;
+	c = parse_ok("");
+	assert_false(c.metrics_listen.set);
+	c = parse_ok("[metrics]\nlisten =\n");
+	assert_false(c.metrics_listen.set);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "[metrics]\nlisten = %s\n", good[i].text);
+		c = parse_ok(text);
+		assert_true(c.metrics_listen.set);
+		assert_int_equal(c.metrics_listen.ipv6, good[i].ipv6);
+		assert_memory_equal(c.metrics_listen.addr, good[i].addr, good[i].ipv6 ? 16 : 4);
+		assert_int_equal(c.metrics_listen.port, good[i].port);
+		assert_string_equal(c.metrics_listen.text, good[i].shown);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[daemon]\nmode = advise\n[metrics]\nlisten = %s\n", bad[i][0]);
+		assert_int_equal(ctw_config_parse_buffer("x.conf", text, strlen(text), &c, err, sizeof(err)), -EINVAL);
+		snprintf(want, sizeof(want), "x.conf:4: listen = %s: %s", bad[i][0], bad[i][1]);
+		assert_string_equal(err, want);
+	}
+	/* In the wrong section it is pointed home. */
+	snprintf(text, sizeof(text), "[daemon]\nlisten = 127.0.0.1:9747\n");
+	assert_int_equal(ctw_config_parse_buffer("x.conf", text, strlen(text), &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "x.conf:2: listen belongs under [metrics], not [daemon]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_netns_keys),
+		cmocka_unit_test(test_listen_key),
 		cmocka_unit_test(test_duration_good),
 		cmocka_unit_test(test_duration_bad),
 		cmocka_unit_test(test_percent),
@@ -690,6 +805,7 @@ int main(void)
 		cmocka_unit_test(test_error_kinds),
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_shorten),
+		cmocka_unit_test(test_retire_keys),
 		cmocka_unit_test(test_contradictions),
 		cmocka_unit_test(test_long_and_odd_lines),
 		cmocka_unit_test(test_out_untouched_on_error),

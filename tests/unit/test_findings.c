@@ -431,12 +431,18 @@ static void test_usage_remedy_values(void **state)
 	ctw_findings_evaluate(&h, &c, &f);
 	x = find(&f, "usage_critical");
 	assert_non_null(x);
-	target = ctw_max_target(&c, h.count, h.max, allowed_for(&h, &c));
-	/* 249037 entries at 50% need 498074, rounded up to 1024. */
-	assert_true(target >= 498074 && target < 498074 + 1024);
+	/* Worked out by hand from the rule as src/policy/bounds.h states it: the count
+	 * at low_water (50%) of the new max, rounded up to a multiple of 1024, at
+	 * most what max_ceiling and the memory budget allow: 249037 / 0.50 =
+	 * 498074, up to 487 x 1024 = 498688. Neither limit binds: the ceiling is
+	 * 4194304, and the budget, 5% of 24 GiB = 1288490188 B, holds even that
+	 * (4194304 entries x 256 B + 4194304 buckets x 8 B = 1107296256 B). The
+	 * hash at buckets_ratio 1: 498688 buckets, a whole number of 512-bucket
+	 * pages (974), so no rounding. */
+	target = 498688;
+	buckets = 498688;
+	assert_int_equal(ctw_max_target(&c, h.count, h.max, allowed_for(&h, &c)), target);
 	assert_true(has_sysctl(x->remedy, "nf_conntrack_max", target));
-	buckets = ctw_buckets_for_max(&c, target);
-	assert_true(buckets >= target);
 	snprintf(line, sizeof(line), "sysctl -w net.netfilter.nf_conntrack_buckets=%" PRIu64, buckets);
 	assert_true(has_line(x->remedy, line));
 	snprintf(line, sizeof(line), "echo 'options nf_conntrack hashsize=%" PRIu64

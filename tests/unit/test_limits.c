@@ -125,10 +125,24 @@ static double rnd_double(double lo, double hi)
 	return lo + (hi - lo) * ((double)(rnd() >> 11) / 9007199254740992.0);
 }
 
-/* Independent cost model, exact in 128 bits. */
+/* The buckets a max wants, from the documented rule (ctwarden.conf(5),
+ * buckets_ratio) and the kernel's (nf_ct_alloc_hashtable allocates whole
+ * pages of 8-byte heads: a multiple of 512, at least one page), written
+ * out here rather than calling ctw_buckets_for_max(): max / ratio to the
+ * nearest bucket, then up to the next multiple of 512. */
+static uint64_t model_buckets(const struct ctw_config *c, uint64_t max)
+{
+	uint64_t wanted = (uint64_t)((double)max / c->buckets_ratio + 0.5);
+	uint64_t pages = (wanted + 511) / 512;
+
+	return (pages ? pages : 1) * 512;
+}
+
+/* Independent cost model, exact in 128 bits: an entry is objsize bytes of
+ * slab, a bucket an 8-byte hlist head. */
 static unsigned __int128 model_cost(const struct ctw_config *c, uint64_t objsize, uint64_t max)
 {
-	uint64_t buckets = ctw_buckets_for_max(c, max);
+	uint64_t buckets = model_buckets(c, max);
 
 	return (unsigned __int128)objsize * max + (unsigned __int128)8 * buckets;
 }
@@ -152,6 +166,7 @@ static void test_buckets_properties(void **state)
 		uint64_t max = rnd_range(0, 1ULL << 34), b = ctw_buckets_round(rnd() >> (rnd() % 64));
 		uint64_t want = ctw_buckets_for_max(&c, max);
 
+		assert_int_equal(want, model_buckets(&c, max));
 		assert_int_equal(b % 512, 0);
 		assert_true(b >= 512);
 		assert_int_equal(want % 512, 0);

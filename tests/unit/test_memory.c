@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "skip_because.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -276,12 +277,12 @@ static void test_sysfs_slab_size_is_slabinfo_objsize(void **state)
 	size_t n;
 
 	if (!f)
-		skip();
+		skip_because("cannot read /sys/kernel/slab/nf_conntrack/slab_size (no nf_conntrack, a merged slab, or not root): %s", strerror(errno));
 	assert_int_equal(fscanf(f, "%lu", &sysfs), 1);
 	fclose(f);
 	f = fopen("/proc/slabinfo", "r");
 	if (!f)
-		skip();
+		skip_because("this user may not read /proc/slabinfo: %s", strerror(errno));
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
 	assert_int_equal(ctw_slabinfo_object_size(buf, n, &slabinfo), 0);
@@ -296,7 +297,7 @@ static void test_read_live(void **state)
 	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_max", "r");
 
 	if (!f)
-		skip();  /* no conntrack here */
+		skip_because("nf_conntrack is not loaded (no /proc/sys/net/netfilter/nf_conntrack_max)");
 	fclose(f);
 	read_tree("/", &m, note, sizeof(note));
 	assert_true(m.memtotal_bytes > 0);

@@ -5,15 +5,22 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "skip_because.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -405,21 +412,150 @@ static void test_failed_rename_leaves_no_temp(void **state)
 	rmdir(f->file);
 }
 
+/* ---- checks that need another user: in a child -------------------------- */
+
+/* cmocka's asserts jump back into its runner: in a forked child they would
+ * go on running the other cases there. A child reports with its exit code
+ * (0 pass, 77 the machine lacks what the case needs, else fail) and a line. */
+#define NOBODY 65534
+#define CHILD_SKIP 77
+
+struct child_report {
+	int code;
+	char line[512];
+};
+
+static void run_in_child(int (*body)(struct fixture *, char *, size_t), struct fixture *f,
+			 struct child_report *rep)
+{
+	int fds[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char line[sizeof(rep->line)] = "";
+		int code;
+
+		close(fds[0]);
+		code = body(f, line, sizeof(line));
+		if (write(fds[1], line, strlen(line)) < 0)
+			code = 3;
+		_exit(code);
+	}
+	close(fds[1]);
+	n = read(fds[0], rep->line, sizeof(rep->line) - 1);
+	rep->line[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	rep->code = WEXITSTATUS(status);
+	if (rep->code == CHILD_SKIP)
+		skip_because("%s", rep->line);
+	if (rep->code != 0)
+		print_message("# child: %s\n", rep->line);
+	assert_int_equal(rep->code, 0);
+}
+
+/* Root's CAP_DAC_OVERRIDE and CAP_CHOWN would defeat what is checked: as
+ * root, the child becomes nobody (every uid, no groups, no capabilities). */
+static int drop_root(char *line, size_t len)
+{
+	if (geteuid() != 0)
+		return 0;
+	if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+	    setresuid(NOBODY, NOBODY, NOBODY) < 0) {
+		snprintf(line, len, "becoming uid %d: %s", NOBODY, strerror(errno));
+		return -1;
+	}
+	/* A changed uid makes /proc/self root's; the user namespace needs it ours. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	return 0;
+}
+
+static int write_proc_self(const char *name, const char *text)
+{
+	char path[64];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* A user namespace (with a mount namespace of its own) where this user is
+ * uid 1000 and every other uid, root's too, shows as the overflow uid 65534:
+ * how a non-root process gets to see a file owned by somebody else. */
+static int enter_user_namespace(char *line, size_t len)
+{
+	char map[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	int r;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+		snprintf(line, len, "no user namespace for this user: unshare: %s", strerror(errno));
+		return CHILD_SKIP;
+	}
+	r = write_proc_self("setgroups", "deny");
+	if (r == 0) {
+		snprintf(map, sizeof(map), "1000 %u 1", (unsigned)uid);
+		r = write_proc_self("uid_map", map);
+	}
+	if (r == 0) {
+		snprintf(map, sizeof(map), "1000 %u 1", (unsigned)gid);
+		r = write_proc_self("gid_map", map);
+	}
+	if (r < 0) {
+		snprintf(line, len, "mapping uid %u in the new user namespace: %s", (unsigned)uid, strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
+/* A directory the daemon may not write to: the save fails with EACCES and the
+ * old file stays as it was, with no temp file left. */
+static int save_unwritable(struct fixture *f, char *line, size_t len)
+{
+	int r;
+
+	if (drop_root(line, len) < 0)
+		return 1;
+	r = ctw_state_save(&f->s, f->err, sizeof(f->err));
+	if (r != -EACCES) {
+		snprintf(line, len, "save into a 0500 directory as uid %u: %d (%s), expected -EACCES",
+			 (unsigned)geteuid(), r, r < 0 ? f->err : "it wrote");
+		return 1;
+	}
+	return 0;
+}
+
 static void test_unwritable_dir_keeps_old_content(void **state)
 {
 	struct fixture *f = *state;
+	struct child_report rep;
 	char *before, *after;
 
-	if (geteuid() == 0)
-		skip();  /* root writes anyway; the size-limit test covers this path */
 	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), 0);
 	ctw_state_record_original(&f->s, MAX_KNOB, 65536);
 	assert_int_equal(ctw_state_save(&f->s, f->err, sizeof(f->err)), 0);
 	before = read_text(f->file);
 	ctw_state_record_original(&f->s, TCP_EST, 432000);
+	/* As root the save runs as nobody: the directory is nobody's, read-only. */
+	if (geteuid() == 0)
+		assert_int_equal(chown(f->dir, NOBODY, NOBODY), 0);
 	assert_int_equal(chmod(f->dir, 0500), 0);
-	assert_int_equal(ctw_state_save(&f->s, f->err, sizeof(f->err)), -EACCES);
-	chmod(f->dir, 0700);
+	run_in_child(save_unwritable, f, &rep);
+	assert_int_equal(chmod(f->dir, 0700), 0);
 	after = read_text(f->file);
 	assert_string_equal(after, before);
 	assert_int_equal(stray_files(f->dir), 0);
@@ -531,23 +667,61 @@ static void test_untrusted_files_are_refused(void **state)
 	assert_int_equal(chmod(f->dir, 0700), 0);
 }
 
-/* Owned by another user: only root can set that up (chown). */
+/* Owned by another user, as this process sees it: in a user namespace where
+ * only this user is mapped, a root-owned file bound over state.json and the
+ * root directory both show as owned by uid 65534. The same path as root
+ * (which first becomes nobody) and as any other user. */
+static int load_foreign(struct fixture *f, char *line, size_t len)
+{
+	const char *foreign = "/etc/passwd";   /* root's, on every Debian system */
+	struct ctw_state s;
+	char err[512];
+	int r;
+
+	if (drop_root(line, len) < 0)
+		return 1;
+	r = enter_user_namespace(line, len);
+	if (r != 0)
+		return r;
+	if (mount(foreign, f->file, NULL, MS_BIND, NULL) < 0) {
+		snprintf(line, len, "bind-mounting %s over %s: %s", foreign, f->file, strerror(errno));
+		return 1;
+	}
+	r = ctw_state_load(&s, f->dir, err, sizeof(err));
+	if (r != -EPERM || !strstr(err, "refusing a state file owned by uid 65534") ||
+	    strncmp(err, f->file, strlen(f->file)) != 0) {
+		snprintf(line, len, "a file owned by uid 65534: %d, \"%s\"", r, err);
+		return 1;
+	}
+	r = ctw_state_load(&s, "/", err, sizeof(err));
+	if (r != -EPERM || strncmp(err, "/: refusing a state directory owned by uid 65534", 48) != 0) {
+		snprintf(line, len, "a directory owned by uid 65534: %d, \"%s\"", r, err);
+		return 1;
+	}
+	return 0;
+}
+
 static void test_foreign_owner_is_refused(void **state)
 {
 	struct fixture *f = *state;
+	struct child_report rep;
+	struct stat st;
 
-	if (geteuid() != 0)
-		skip();
-	write_file(f->file, "{\"version\":1,\"originals\":{}}", 0600);
-	assert_int_equal(chown(f->file, 65534, 65534), 0);
-	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), -EPERM);
-	assert_non_null(strstr(f->err, "owned by uid 65534"));
-	assert_int_equal(strncmp(f->err, f->file, strlen(f->file)), 0);
-	assert_int_equal(chown(f->file, 0, 0), 0);
-	assert_int_equal(chown(f->dir, 65534, 65534), 0);
-	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), -EPERM);
-	assert_non_null(strstr(f->err, "state directory owned by uid 65534"));
-	assert_int_equal(chown(f->dir, 0, 0), 0);
+	if (stat("/etc/passwd", &st) < 0 || st.st_uid != 0 || !S_ISREG(st.st_mode))
+		skip_because("no root-owned /etc/passwd to stand for another user's file");
+	write_file(f->file, "", 0600);   /* where the foreign file is bound */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(f->dir, NOBODY, NOBODY), 0);
+		assert_int_equal(chown(f->file, NOBODY, NOBODY), 0);
+	}
+	run_in_child(load_foreign, f, &rep);
+	/* And the file as it really is, ours: trusted, and empty is not JSON. */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(f->dir, 0, 0), 0);
+		assert_int_equal(chown(f->file, 0, 0), 0);
+	}
+	assert_int_equal(ctw_state_load(&f->s, f->dir, f->err, sizeof(f->err)), -EBADMSG);
+	assert_non_null(strstr(f->err, "not valid JSON"));
 }
 
 static void test_format_parse_agree(void **state)
