@@ -35,7 +35,7 @@ enum ctw_kmsg_kind ctw_kmsg_classify(const struct ctw_kmsg_record *rec, uint64_t
  * and expectation-full texts matches; anything else is CTW_KMSG_OTHER. */
 enum ctw_kmsg_kind ctw_kmsg_classify_text(const char *text, size_t len, uint64_t *netns_inode);
 
-#define CTW_KMSG_MAX_NETNS 16
+#define CTW_KMSG_MAX_NETNS 64
 
 struct ctw_table_full_netns {
 	uint64_t inode;      /* 0: the message named no netns (initial netns, or older kernel) */

@@ -30,7 +30,7 @@ static void describe_netns(const struct eval *e, struct ctw_finding *f)
 			msg_add(f, "%s netns %" PRIu64 " x%" PRIu64, sep, n->inode, n->records);
 		listed += n->records;
 	}
-	/* Only the first CTW_KMSG_MAX_NETNS distinct netns are kept by name. */
+	/* Only CTW_KMSG_MAX_NETNS distinct netns are kept by name (the most recent). */
 	if (listed < t->records - e->earlier)
 		msg_add(f, ", others x%" PRIu64, t->records - e->earlier - listed);
 	msg_add(f, ".");

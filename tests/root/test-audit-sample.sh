@@ -71,7 +71,7 @@ assert_json "B: one JSON object" "$json"
 assert_eq "B: count $B_CALM" "$B_CALM" "$(json_get "$json" .count)"
 assert_eq "B: max $MAX" "$MAX" "$(json_get "$json" .max)"
 assert_eq "B: its own drop counter is 0" 0 "$(json_get "$json" .counters.drop)"
-# (By inode the audit keeps only the first 16 namespaces of the log: on a
+# (By inode the audit keeps only the 64 namespaces heard from last: on a
 # machine whose log names more, A's records count in the total only.)
 assert_ge "B: the log's table-full records, A's among them, are read" "$logged_a" \
 	"$(json_get "$json" .table_full.records)"
