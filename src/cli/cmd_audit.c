@@ -300,9 +300,12 @@ int ctw_cmd_audit(struct ctw_cli *cli)
 	}
 	clock_gettime(CLOCK_REALTIME, &ctx.started);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* --top dumps the whole table anyway: no sample before it. The sample
-	 * is taken for the metrics too: its finding counts in the verdict. */
-	ctw_host_gather(&ctx.host, &ctx.knobs, ctw_cli_root_is_live(cli), ctx.top_n ? -1.0 : ctx.cfg.warn_pct);
+	ctw_host_gather(&ctx.host, &ctx.knobs, ctw_cli_root_is_live(cli));
+	/* Only when this netns's own table calls for the NOTRACK advice; --top
+	 * dumps the whole table anyway. Taken for the metrics too: its finding
+	 * counts in the verdict. */
+	if (ctw_cli_root_is_live(cli) && !ctx.top_n && ctw_findings_want_sample(&ctx.host, &ctx.cfg))
+		ctw_host_sample(&ctx.host);
 	ctw_host_memory_compute(&ctx.host);
 	if (ctx.top_n)
 		gather_top(&ctx, cli);

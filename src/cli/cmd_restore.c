@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -40,6 +41,19 @@ static void say(bool error, const char *line, void *userdata)
 		printf("%s\n", line);
 }
 
+/* The fullest netns found so far, and the namespaces already looked at (a
+ * sorted set of inodes: the scan reports a namespace once per process in it). */
+struct fullest_scan {
+	const struct ctw_knobs *knobs;
+	uint64_t self_inode;
+	uint64_t *seen;
+	size_t n_seen, cap_seen;
+	bool out_of_memory;
+	uint64_t fullest;
+	char *name;
+	size_t namelen;
+};
+
 struct count_read {
 	const struct ctw_knobs *knobs;
 	uint64_t count;
@@ -53,25 +67,77 @@ static int read_count(void *userdata)
 	return ctw_knob_read(cr->knobs, CTW_KNOB_COUNT, &cr->count);
 }
 
-/* The fullest netns: the limit is checked per netns. Only our own when the
- * root is not the live one or the others cannot be entered. */
-static uint64_t fullest_count(const struct ctw_knobs *k, bool live, char *name, size_t namelen)
+/* Add inode to the set; false when it was there already. */
+static bool first_sight(struct fullest_scan *fs, uint64_t inode)
 {
-	static struct ctw_netns_ref refs[512];
-	struct count_read cr = { .knobs = k };
-	uint64_t fullest = 0;
-	int n = live ? ctw_netns_discover("/proc", "/run/netns", refs, 512) : 0;
+	size_t lo = 0, hi = fs->n_seen;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fs->seen[mid] == inode)
+			return false;
+		if (fs->seen[mid] < inode)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (fs->n_seen == fs->cap_seen) {
+		size_t cap = fs->cap_seen ? fs->cap_seen * 2 : 256;
+		uint64_t *bigger = realloc(fs->seen, cap * sizeof(*bigger));
+
+		if (!bigger) {
+			fs->out_of_memory = true;
+			return false;
+		}
+		fs->seen = bigger;
+		fs->cap_seen = cap;
+	}
+	memmove(fs->seen + lo + 1, fs->seen + lo, (fs->n_seen - lo) * sizeof(*fs->seen));
+	fs->seen[lo] = inode;
+	fs->n_seen++;
+	return true;
+}
+
+static bool on_netns(const struct ctw_netns_ref *ref, void *ud)
+{
+	struct fullest_scan *fs = ud;
+	struct ctw_netns_ref named = *ref;
+	struct count_read cr = { .knobs = fs->knobs };
+
+	if (ref->inode == fs->self_inode || !first_sight(fs, ref->inode))
+		return !fs->out_of_memory;
+	if (ctw_netns_enter(ref, read_count, &cr) == 0 && cr.count > fs->fullest) {
+		fs->fullest = cr.count;
+		ctw_netns_name_pid("/proc", &named);
+		snprintf(fs->name, fs->namelen, "netns %s", named.name);
+	}
+	return true;
+}
+
+/* The fullest netns: the limit is checked per netns. Every namespace the
+ * daemon would watch (the same scan, no limit on how many); only our own
+ * when the root is not the live one or the others cannot be entered. */
+static uint64_t fullest_count(const struct ctw_knobs *k, const struct ctw_config *cfg, bool live, char *name,
+			      size_t namelen)
+{
+	const char *dirs[CTW_NETNS_DIRS_MAX];
+	struct fullest_scan fs = { .knobs = k, .self_inode = ctw_netns_self_inode(), .name = name,
+				   .namelen = namelen };
 
 	snprintf(name, namelen, "host");
-	if (ctw_knob_read(k, CTW_KNOB_COUNT, &fullest) < 0)
-		fullest = 0;
-	for (int i = 1; i < n; i++) {
-		if (ctw_netns_enter(&refs[i], read_count, &cr) == 0 && cr.count > fullest) {
-			fullest = cr.count;
-			snprintf(name, namelen, "netns %s", refs[i].name);
-		}
-	}
-	return fullest;
+	if (ctw_knob_read(k, CTW_KNOB_COUNT, &fs.fullest) < 0)
+		fs.fullest = 0;
+	for (unsigned i = 0; i < cfg->n_netns_dirs && i < CTW_NETNS_DIRS_MAX; i++)
+		dirs[i] = cfg->netns_dirs[i];
+	if (live && fs.self_inode)
+		ctw_netns_scan("/proc", dirs, cfg->n_netns_dirs < CTW_NETNS_DIRS_MAX ? cfg->n_netns_dirs : CTW_NETNS_DIRS_MAX,
+			       on_netns, NULL, &fs);
+	if (fs.out_of_memory)
+		fprintf(stderr, "ctwarden: out of memory while looking into every network namespace: "
+			"the live count may miss some\n");
+	free(fs.seen);
+	return fs.fullest;
 }
 
 /* --forget: the state file goes, no knob is written. Works on a file that
@@ -197,7 +263,7 @@ int ctw_cmd_restore(struct ctw_cli *cli)
 	opts.live = ctw_cli_root_is_live(cli);
 	opts.force = force;
 	if (!force && ctw_state_has_original(&actuator.state, ctw_knob_sysctl_name(CTW_KNOB_MAX)))
-		opts.live_count = fullest_count(&knobs, opts.live, where, sizeof(where));
+		opts.live_count = fullest_count(&knobs, &cfg, opts.live, where, sizeof(where));
 	opts.count_where = where;
 	r = ctw_restore_plan(&actuator, &opts, &plan, err, sizeof(err));
 	if (r < 0) {

@@ -67,7 +67,7 @@ int ctw_state_check_value(enum ctw_knob id, uint64_t value, char *why, size_t wh
 	return 0;
 }
 
-/* A namespace's name as ctw_netns_discover gives it: a /run/netns file name
+/* A namespace's name as ctw_netns_scan gives it: a /run/netns file name
  * (letters, digits, '.', '_', '-'; not "." or "..") or "pid N". */
 static bool valid_netns_component(const char *name, size_t len)
 {

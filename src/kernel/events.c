@@ -4,7 +4,6 @@
  * per event, so a flood costs the listener little. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
-#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <libmnl/libmnl.h>
 
 #include "kernel/events.h"
 
@@ -24,6 +23,8 @@
 #define SLOT_BYTES 2048
 /* setsockopt takes an int, and the kernel doubles it. */
 #define RCVBUF_LIMIT ((uint64_t)INT_MAX / 2)
+/* The multicast groups as bind() takes them: bit (group - 1). */
+#define EVENT_GROUPS ((1u << (NFNLGRP_CONNTRACK_NEW - 1)) | (1u << (NFNLGRP_CONNTRACK_DESTROY - 1)))
 
 /* Where recvmmsg puts a batch: 128 KiB, so one is shared by every socket
  * of a process that drains them one at a time (a daemon watching hundreds
@@ -36,7 +37,7 @@ struct ctw_events_batch {
 };
 
 struct ctw_events {
-	struct nfct_handle *h;
+	struct mnl_socket *nl;
 	int fd;
 	uint64_t rcvbuf_max;
 	bool overrun;
@@ -169,7 +170,7 @@ int ctw_events_open_shared(struct ctw_events **out, uint64_t rcvbuf, uint64_t rc
 			   struct ctw_events_batch *shared)
 {
 	struct ctw_events *ev;
-	int flags, r;
+	int r;
 
 	ev = calloc(1, sizeof(*ev));
 	if (!ev)
@@ -186,20 +187,18 @@ int ctw_events_open_shared(struct ctw_events **out, uint64_t rcvbuf, uint64_t rc
 	}
 	/* Groups NEW and DESTROY only: UPDATE would be most of the traffic.
 	 * NETLINK_NO_ENOBUFS stays off: lost events must be known. */
-	ev->h = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_DESTROY);
-	if (!ev->h) {
+	ev->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!ev->nl) {
 		r = errno ? -errno : -EIO;
 		if (ev->own_batch)
 			free(ev->b);
 		free(ev);
 		return r;
 	}
-	ev->fd = nfct_fd(ev->h);
+	ev->fd = mnl_socket_get_fd(ev->nl);
 	ev->rcvbuf_max = rcvbuf_max > rcvbuf ? rcvbuf_max : rcvbuf;
-	flags = fcntl(ev->fd, F_GETFL);
-	if (flags < 0 || fcntl(ev->fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
-	    fcntl(ev->fd, F_SETFD, FD_CLOEXEC) < 0) {
-		r = -errno;
+	if (mnl_socket_bind(ev->nl, EVENT_GROUPS, MNL_SOCKET_AUTOPID) < 0) {
+		r = errno ? -errno : -EIO;
 		goto fail;
 	}
 	if (rcvbuf) {
@@ -225,7 +224,8 @@ void ctw_events_close(struct ctw_events *ev)
 {
 	if (!ev)
 		return;
-	nfct_close(ev->h);
+	if (ev->nl)
+		mnl_socket_close(ev->nl);
 	if (ev->own_batch)
 		free(ev->b);
 	free(ev);

@@ -32,7 +32,11 @@ struct ctw_port_sample {
 /* The kernel log's clock, read once at gather time, so that judging and
  * reporting read no clock: a record stamped usec after boot happened at
  * boot_wall_us + usec (stamps past uptime_us, from skew or bogus input, mean
- * "now"). CLOCK_BOOTTIME, as kmsg_read.c's ctw_kmsg_usec_to_wall explains. */
+ * "now"). CLOCK_BOOTTIME: printk stamps records with local_clock()
+ * (sched_clock), which on hardware whose sched_clock runs on in suspend (x86
+ * with a nonstop TSC: servers and VMs) tracks CLOCK_BOOTTIME; CLOCK_MONOTONIC
+ * would place every record after a suspend early by the time slept. It is
+ * also the clock of "dmesg -T", so times match what an admin sees there. */
 struct ctw_kmsg_clock {
 	bool known;
 	int64_t boot_wall_us;     /* CLOCK_REALTIME - CLOCK_BOOTTIME, microseconds */
@@ -77,10 +81,14 @@ struct ctw_host {
 void ctw_host_note(struct ctw_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Gather the snapshot. use_netlink: ask the kernel over ctnetlink (only when the
- * root is the real "/"). sample_at_pct: take the bounded port sample when usage
- * is at least this (or drops or table-full records were seen); negative: never.
- * Never walks the whole table. */
-void ctw_host_gather(struct ctw_host *h, const struct ctw_knobs *k, bool use_netlink, double sample_at_pct);
+ * root is the real "/"). Never walks the whole table, takes no sample. */
+void ctw_host_gather(struct ctw_host *h, const struct ctw_knobs *k, bool use_netlink);
+
+/* Take the bounded port sample (the first entries of a ctnetlink dump) into
+ * h->ports; a failure is a note. The caller decides whether the answer needs
+ * it (policy/findings.h: ctw_findings_want_sample): it is the audit's one
+ * cost that the kernel's formatting of entries makes large. */
+void ctw_host_sample(struct ctw_host *h);
 
 /* usage in percent of max; 0 when max is 0 or unknown. */
 double ctw_host_usage_pct(const struct ctw_host *h);

@@ -116,22 +116,15 @@ static void gather_kmsg(struct ctw_host *h, const struct ctw_knobs *k, bool live
 		ctw_host_note(h, "dev/kmsg: %s: table-full messages not checked", strerror(-r));
 }
 
-static void gather_sample(struct ctw_host *h, double sample_at_pct)
+void ctw_host_sample(struct ctw_host *h)
 {
-	bool pressure = ctw_host_usage_pct(h) >= sample_at_pct || h->table_full.records > 0 ||
-			h->stats.counters.value[CTW_CTR_DROP] > 0;
-	int r;
+	int r = ctw_ct_sample_ports(&h->ports, CTW_SAMPLE_LIMIT);
 
-	/* NOTRACK advice is for a table under pressure; and too few entries
-	 * make no dominant port worth a rule. */
-	if (sample_at_pct < 0 || !pressure || !h->have_count || h->count < 512)
-		return;
-	r = ctw_ct_sample_ports(&h->ports, CTW_SAMPLE_LIMIT);
 	if (r < 0)
 		ctw_host_note(h, "table sample over netlink: %s: no per-port advice", strerror(-r));
 }
 
-void ctw_host_gather(struct ctw_host *h, const struct ctw_knobs *k, bool use_netlink, double sample_at_pct)
+void ctw_host_gather(struct ctw_host *h, const struct ctw_knobs *k, bool use_netlink)
 {
 	struct stat st;
 
@@ -146,6 +139,4 @@ void ctw_host_gather(struct ctw_host *h, const struct ctw_knobs *k, bool use_net
 	gather_stats(h, k, use_netlink);
 	gather_memory(h, k);
 	gather_kmsg(h, k, use_netlink);
-	if (use_netlink)
-		gather_sample(h, sample_at_pct);
 }

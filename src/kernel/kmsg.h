@@ -5,7 +5,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 struct ctw_knobs;
 
@@ -36,7 +35,7 @@ enum ctw_kmsg_kind ctw_kmsg_classify(const struct ctw_kmsg_record *rec, uint64_t
  * and expectation-full texts matches; anything else is CTW_KMSG_OTHER. */
 enum ctw_kmsg_kind ctw_kmsg_classify_text(const char *text, size_t len, uint64_t *netns_inode);
 
-#define CTW_KMSG_MAX_NETNS 16
+#define CTW_KMSG_MAX_NETNS 64
 
 struct ctw_table_full_netns {
 	uint64_t inode;      /* 0: the message named no netns (initial netns, or older kernel) */
@@ -57,8 +56,10 @@ struct ctw_table_full {
 };
 
 /* Account one parsed record. first_usec/last_usec span the table-full
- * records only (not expectation-full ones); netns[] keeps the first
- * CTW_KMSG_MAX_NETNS distinct inodes, later ones count in records only. */
+ * records only (not expectation-full ones); netns[] keeps CTW_KMSG_MAX_NETNS
+ * distinct inodes: when a new one comes, the one heard from longest ago
+ * gives up its slot, so the most recent are kept. Every record counts in
+ * records. */
 void ctw_table_full_add(struct ctw_table_full *s, const struct ctw_kmsg_record *rec);
 
 /* Split a buffer holding several records (a fixture file, or a saved dump) and
@@ -94,8 +95,5 @@ int ctw_kmsg_read_syslog(struct ctw_table_full *out);
 /* Read the retained buffer of <root>/dev/kmsg (non-blocking, from the oldest
  * record, never blocks) and account it. -errno when it cannot be opened. */
 int ctw_kmsg_read_retained(const struct ctw_knobs *k, struct ctw_table_full *out);
-
-/* Wall-clock time of a record's monotonic-since-boot timestamp. */
-time_t ctw_kmsg_usec_to_wall(uint64_t usec);
 
 #endif

@@ -182,10 +182,22 @@ static void count_netns(struct ctw_table_full *s, uint64_t inode, uint64_t usec)
 		}
 	}
 	if (s->n_netns < CTW_KMSG_MAX_NETNS) {
-		s->netns[s->n_netns] = (struct ctw_table_full_netns){
+		s->netns[s->n_netns++] = (struct ctw_table_full_netns){
 			.inode = inode, .records = 1, .first_usec = usec, .last_usec = usec };
-		s->n_netns++;
+		return;
 	}
+	/* Full: the namespace heard from longest ago gives up its slot (its
+	 * records stay in s->records). A host that ran many namespaces logs
+	 * about more than the slots hold; the recent ones are those still
+	 * alive, this audit's own among them. */
+	unsigned oldest = 0;
+
+	for (unsigned i = 1; i < s->n_netns; i++)
+		if (s->netns[i].last_usec < s->netns[oldest].last_usec)
+			oldest = i;
+	if (s->netns[oldest].last_usec <= usec)
+		s->netns[oldest] = (struct ctw_table_full_netns){
+			.inode = inode, .records = 1, .first_usec = usec, .last_usec = usec };
 }
 
 void ctw_table_full_add(struct ctw_table_full *s, const struct ctw_kmsg_record *rec)

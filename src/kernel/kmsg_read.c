@@ -195,26 +195,3 @@ int ctw_kmsg_read_retained(const struct ctw_knobs *k, struct ctw_table_full *out
 	close(fd);
 	return r;
 }
-
-/* printk stamps records with local_clock() (sched_clock), not with a POSIX
- * clock. On hardware whose sched_clock keeps running in suspend (x86 with a
- * nonstop TSC: servers and VMs) it tracks CLOCK_BOOTTIME; CLOCK_MONOTONIC
- * would shift every record after a suspend early by the time slept. Where
- * sched_clock stops in suspend neither clock is exact. With no suspend both
- * agree. BOOTTIME is also what "dmesg -T" uses, so times match what an admin
- * sees there. */
-time_t ctw_kmsg_usec_to_wall(uint64_t usec)
-{
-	struct timespec real, boot;
-	int64_t real_us, boot_us;
-
-	if (clock_gettime(CLOCK_REALTIME, &real) < 0 ||
-	    clock_gettime(CLOCK_BOOTTIME, &boot) < 0)
-		return (time_t)-1;
-	real_us = (int64_t)real.tv_sec * 1000000 + real.tv_nsec / 1000;
-	boot_us = (int64_t)boot.tv_sec * 1000000 + boot.tv_nsec / 1000;
-	/* A stamp from the future (clock skew, bogus input) means "now". */
-	if (usec > (uint64_t)boot_us)
-		usec = (uint64_t)boot_us;
-	return (time_t)((real_us - boot_us + (int64_t)usec) / 1000000);
-}

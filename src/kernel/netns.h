@@ -18,11 +18,6 @@ struct ctw_netns_ref {
 	char name[CTW_NETNS_NAME_MAX];    /* "X" for /run/netns/X, "pid N", or "host" */
 };
 
-/* Find the network namespaces on this host (the caller's own first), each
- * once. Returns how many were stored (at most max) or -errno. proc_dir and
- * run_netns_dir are parameters so tests can point them at fixtures. */
-int ctw_netns_discover(const char *proc_dir, const char *run_netns_dir, struct ctw_netns_ref *out, size_t max);
-
 /* Called for each namespace found; return false to stop the scan. */
 typedef bool (*ctw_netns_found_fn)(const struct ctw_netns_ref *ref, void *ud);
 /* Called for a namespace that exists but could not be looked at (stat failed

@@ -32,6 +32,14 @@ struct ctw_findings {
 
 void ctw_findings_evaluate(const struct ctw_host *h, const struct ctw_config *c, struct ctw_findings *out);
 
+/* Whether the audit should take its bounded table sample (the NOTRACK advice's
+ * only input): when this namespace's own table calls for the advice, that is
+ * its usage is at or above warn, or its own drop counter is not 0 (when that
+ * counter is unknown: table-full records that may be its own), and it holds
+ * enough entries for a dominant port to mean anything. Never because of
+ * another namespace's records: the kernel log is shared, the table is not. */
+bool ctw_findings_want_sample(const struct ctw_host *h, const struct ctw_config *c);
+
 const char *ctw_status_name(enum ctw_status s);     /* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
 const char *ctw_severity_name(enum ctw_severity s); /* "info", "warning", "critical", "unknown" */
 

@@ -30,18 +30,23 @@ static void describe_netns(const struct eval *e, struct ctw_finding *f)
 			msg_add(f, "%s netns %" PRIu64 " x%" PRIu64, sep, n->inode, n->records);
 		listed += n->records;
 	}
-	/* Only the first CTW_KMSG_MAX_NETNS distinct netns are kept by name. */
+	/* Only CTW_KMSG_MAX_NETNS distinct netns are kept by name (the most recent). */
 	if (listed < t->records - e->earlier)
 		msg_add(f, ", others x%" PRIu64, t->records - e->earlier - listed);
 	msg_add(f, ".");
 }
 
-/* Could any of the records be this netns? Unnamed ones may be the initial netns. */
+/* Could any of the records be this netns? Unnamed ones may be the initial
+ * netns. Not when its drop counter is known and 0: a namespace logs a
+ * table-full record only with a drop (policy/attribution.h), so none is its
+ * own, named, unnamed or past the inodes kept by name. */
 static bool netns_self_listed(const struct eval *e)
 {
 	const struct ctw_table_full *t = &e->h->table_full;
 	uint64_t listed = 0;
 
+	if (e->h->have_stats && (e->h->stats.counters.present & (1u << CTW_CTR_DROP)) && e->drops == 0)
+		return false;
 	if (!e->h->self_netns_inode)
 		return true;
 	for (unsigned i = 0; i < t->n_netns && i < CTW_KMSG_MAX_NETNS; i++) {

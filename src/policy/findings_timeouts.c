@@ -29,12 +29,50 @@ bool established_too_long(const struct eval *e)
 	       h->timeout[CTW_TO_TCP_ESTABLISHED] > established_suggested(e);
 }
 
+/* Table-full records that may be this namespace's own, for when its drop
+ * counter is unknown (the counter decides otherwise: a drop comes with every
+ * record it logs, policy/attribution.h): those naming its inode, those naming
+ * none in the initial netns (the kernel names no other), and those not kept
+ * by name. */
+static bool own_records_possible(const struct ctw_host *h)
+{
+	const struct ctw_table_full *t = &h->table_full;
+	uint64_t named = 0;
+
+	if (!h->have_kmsg || t->records == 0)
+		return false;
+	for (unsigned i = 0; i < t->n_netns && i < CTW_KMSG_MAX_NETNS; i++) {
+		const struct ctw_table_full_netns *n = &t->netns[i];
+
+		if ((n->inode && n->inode == h->self_netns_inode) || (n->inode == 0 && h->global_writable))
+			return true;
+		named += n->records;
+	}
+	return named < t->records;
+}
+
+/* This namespace's own table is under pressure: usage at or above warn, or
+ * its own drops. Another namespace's table-full records are no pressure
+ * here: they neither fill this table nor make a port of it worth a rule. */
+static bool own_pressure(const struct ctw_host *h, const struct ctw_config *c)
+{
+	bool have_drop = h->have_stats && (h->stats.counters.present & (1u << CTW_CTR_DROP));
+
+	/* The usage as findings_evaluate.c computes it: the sample and the
+	 * usage_warning finding agree at the edge. */
+	if (h->have_count && h->have_max && h->max > 0 && 100.0 * (double)h->count / (double)h->max >= c->warn_pct)
+		return true;
+	return have_drop ? h->stats.counters.value[CTW_CTR_DROP] > 0 : own_records_possible(h);
+}
+
+bool ctw_findings_want_sample(const struct ctw_host *h, const struct ctw_config *c)
+{
+	return h->loaded && h->have_count && h->count >= NOTRACK_MIN_SAMPLE && own_pressure(h, c);
+}
+
 static bool pressure_seen(const struct eval *e)
 {
-	const struct ctw_host *h = e->h;
-
-	return (e->have_usage && e->usage >= e->c->warn_pct) || e->drops > 0 ||
-	       (h->have_kmsg && h->table_full.records > e->earlier);
+	return own_pressure(e->h, e->c);
 }
 
 static const char *proto_name(uint8_t proto)

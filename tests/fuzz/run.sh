@@ -21,7 +21,7 @@ for f in "$top"/src/*/*.c; do
 	case $(basename "$f") in main.c|cli_common.c|cmd_*.c) continue ;; esac
 	lib_sources+=("$f")
 done
-pkgs="libnl-3.0 libnetfilter_conntrack libsystemd inih json-c"
+pkgs="libnl-3.0 libmnl libsystemd inih json-c"
 # shellcheck disable=SC2046
 for t in "${targets[@]}"; do
 	bin="$out/fuzz_$t"

@@ -182,6 +182,19 @@ static void s_table_full_earlier_and_neighbour(struct ctw_host *h, struct ctw_co
 	h->table_full.n_netns = 2;
 	h->table_full.netns[1] = (struct ctw_table_full_netns){ .inode = 4026532177, .records = 5 };
 }
+/* Seen from a netns that never dropped: 30 records, only 12 kept by name (a
+ * log naming more than 16 namespaces). None can be its own: a warning. */
+static void s_table_full_unkept_neighbour(struct ctw_host *h, struct ctw_config *c)
+{
+	s_table_full_neighbour(h, c);
+	h->table_full.records = 30;
+}
+/* The same with the drop counter unknown: they may be its own. */
+static void s_table_full_unkept_no_stats(struct ctw_host *h, struct ctw_config *c)
+{
+	s_table_full_unkept_neighbour(h, c);
+	h->have_stats = false;
+}
 static void s_expect(struct ctw_host *h, struct ctw_config *c) { (void)c; h->table_full.expect_records = 3; }
 static void s_ratio_4(struct ctw_host *h, struct ctw_config *c) { (void)c; h->buckets = 65536; refresh_memory(h); }
 static void s_ratio_16(struct ctw_host *h, struct ctw_config *c) { (void)c; h->buckets = 16384; refresh_memory(h); }
@@ -216,6 +229,9 @@ static void s_notrack_calm(struct ctw_host *h, struct ctw_config *c) { (void)c; 
 static void s_notrack_spread(struct ctw_host *h, struct ctw_config *c) { s_usage_80(h, c); s_sample(h, 4096, 2000); }
 static void s_notrack_small(struct ctw_host *h, struct ctw_config *c) { s_usage_80(h, c); s_sample(h, 500, 500); }
 static void s_notrack_drops(struct ctw_host *h, struct ctw_config *c) { s_drop(h, c); s_sample(h, 1000, 500); }
+/* A calm table (0.4%) whose sample shows one port, and a neighbour's table-full
+ * records in the shared kernel log: no pressure here, no advice. */
+static void s_notrack_neighbour(struct ctw_host *h, struct ctw_config *c) { s_table_full_neighbour(h, c); s_sample(h, 4096, 3000); }
 static void s_readonly(struct ctw_host *h, struct ctw_config *c) { (void)c; h->global_writable = false; }
 static void s_no_stats(struct ctw_host *h, struct ctw_config *c) { (void)c; h->have_stats = false; }
 static void s_no_kmsg(struct ctw_host *h, struct ctw_config *c) { (void)c; h->have_kmsg = false; }
@@ -250,6 +266,10 @@ static const struct fcase cases[] = {
 	  CTW_SEV_WARNING, CTW_STATUS_WARNING },
 	{ "this non-init netns was full", s_table_full_self, "table_full_logged", CTW_SEV_CRITICAL,
 	  CTW_STATUS_CRITICAL },
+	{ "records past the kept inodes, no drops here", s_table_full_unkept_neighbour, "table_full_logged",
+	  CTW_SEV_WARNING, CTW_STATUS_WARNING },
+	{ "records past the kept inodes, drops unknown", s_table_full_unkept_no_stats, "table_full_logged",
+	  CTW_SEV_CRITICAL, CTW_STATUS_CRITICAL },
 	{ "expectation table full", s_expect, "expect_table_full", CTW_SEV_WARNING, CTW_STATUS_WARNING },
 	{ "no kmsg records", s_none, "table_full_logged", -1, CTW_STATUS_OK },
 	{ "ratio 4 over 1", s_ratio_4, "hash_ratio_high", CTW_SEV_INFO, CTW_STATUS_OK },
@@ -272,6 +292,7 @@ static const struct fcase cases[] = {
 	{ "notrack: port under half", s_notrack_spread, "notrack_port", -1, CTW_STATUS_WARNING },
 	{ "notrack: sample too small", s_notrack_small, "notrack_port", -1, CTW_STATUS_WARNING },
 	{ "notrack: exactly half, drops", s_notrack_drops, "notrack_port", CTW_SEV_WARNING, CTW_STATUS_CRITICAL },
+	{ "notrack: only a neighbour's records", s_notrack_neighbour, "notrack_port", -1, CTW_STATUS_WARNING },
 	{ "readonly netns", s_readonly, "netns_readonly", CTW_SEV_INFO, CTW_STATUS_OK },
 	{ "initial netns", s_none, "netns_readonly", -1, CTW_STATUS_OK },
 	{ "stats unavailable", s_no_stats, "stats_unavailable", CTW_SEV_INFO, CTW_STATUS_OK },
@@ -928,6 +949,85 @@ static void test_property_remedies_within_limits(void **state)
 	assert_true(lowered > 100);
 }
 
+/* ---- whether the audit takes its sample ----------------------------------- */
+
+/* Only this namespace's own usage (at or above warn 75%) or its own drops;
+ * expected values by hand from that rule. The host is healthy_host's: 1000 of
+ * 262144 entries, every counter 0, the initial netns. */
+static void w_usage_74(struct ctw_host *h, struct ctw_config *c) { (void)c; h->max = 100000; h->count = 74990; }
+static void w_usage_75(struct ctw_host *h, struct ctw_config *c) { (void)c; h->max = 100000; h->count = 75000; }
+static void w_few_full(struct ctw_host *h, struct ctw_config *c) { (void)c; h->max = 511; h->count = 511; }
+static void w_min_full(struct ctw_host *h, struct ctw_config *c) { (void)c; h->max = 512; h->count = 512; }
+static void w_unloaded(struct ctw_host *h, struct ctw_config *c) { w_usage_75(h, c); h->loaded = false; }
+static void w_no_count(struct ctw_host *h, struct ctw_config *c) { w_usage_75(h, c); h->have_count = false; }
+static void w_warn_50(struct ctw_host *h, struct ctw_config *c) { h->max = 100000; h->count = 50000; c->warn_pct = 50; }
+static void w_neighbour_drops_unknown(struct ctw_host *h, struct ctw_config *c) { s_table_full_neighbour(h, c); h->have_stats = false; }
+static void w_unnamed(struct ctw_host *h, struct ctw_config *c)
+{
+	(void)c;
+	h->table_full.records = 4;
+	h->table_full.n_netns = 1;
+	h->table_full.netns[0] = (struct ctw_table_full_netns){ .inode = 0, .records = 4 };
+}
+static void w_unnamed_no_stats(struct ctw_host *h, struct ctw_config *c) { w_unnamed(h, c); h->have_stats = false; }
+static void w_unnamed_neighbour_no_stats(struct ctw_host *h, struct ctw_config *c)
+{
+	w_unnamed_no_stats(h, c);
+	h->global_writable = false;
+	h->self_netns_inode = 4026532999;
+}
+/* 20 records, 12 kept by name (another netns): 8 may be anyone's. */
+static void w_unkept_no_stats(struct ctw_host *h, struct ctw_config *c)
+{
+	s_table_full_neighbour(h, c);
+	h->have_stats = false;
+	h->table_full.records = 20;
+}
+
+static void test_want_sample(void **state)
+{
+	static const struct {
+		const char *name;
+		void (*setup)(struct ctw_host *h, struct ctw_config *c);
+		bool want;
+	} wcases[] = {
+		{ "healthy, calm", s_none, false },
+		{ "usage 74.99%", w_usage_74, false },
+		{ "usage exactly warn", w_usage_75, true },
+		{ "usage 80%", s_usage_80, true },
+		{ "warn configured at 50%, usage 50%", w_warn_50, true },
+		{ "own drops", s_drop, true },
+		{ "own drops, not reported by the source", s_drop_unreported, false },
+		{ "early drops only", s_early, false },
+		{ "a neighbour's records", s_table_full_neighbour, false },
+		{ "a neighbour's records seen from the host", s_table_full, false },
+		{ "a neighbour's records and own drops", s_table_full_self, true },
+		{ "records of an earlier netns with this inode", s_table_full_earlier, false },
+		{ "this inode's records, drop counter unknown", s_table_full_self_no_stats, true },
+		{ "a neighbour's records, drop counter unknown", w_neighbour_drops_unknown, false },
+		{ "unnamed records in the initial netns, drops 0", w_unnamed, false },
+		{ "unnamed records in the initial netns, drops unknown", w_unnamed_no_stats, true },
+		{ "unnamed records elsewhere, drops unknown", w_unnamed_neighbour_no_stats, false },
+		{ "records not kept by name, drops unknown", w_unkept_no_stats, true },
+		{ "full, but 511 entries", w_few_full, false },
+		{ "full, 512 entries", w_min_full, true },
+		{ "count unreadable", w_no_count, false },
+		{ "not loaded", w_unloaded, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(wcases) / sizeof(wcases[0]); i++) {
+		struct ctw_config c;
+		struct ctw_host h;
+
+		healthy_host(&h);
+		test_config(&c);
+		wcases[i].setup(&h, &c);
+		print_message("want_sample: %s\n", wcases[i].name);
+		assert_int_equal(ctw_findings_want_sample(&h, &c), wcases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -947,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_hash_remedy),
 		cmocka_unit_test(test_memory_remedy),
 		cmocka_unit_test(test_notrack_remedy),
+		cmocka_unit_test(test_want_sample),
 		cmocka_unit_test(test_max_unlimited_remedy),
 		cmocka_unit_test(test_expect_remedy),
 		cmocka_unit_test(test_format_bytes),
