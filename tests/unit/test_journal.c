@@ -123,6 +123,7 @@ static const struct {
 	[CTW_EV_TABLE_FULL]        = { "table_full", "df3b98528e764cfea34f99e171fdfc28", 3 },        /* err */
 	[CTW_EV_NETNS_UNWATCHABLE] = { "netns_unwatchable", "35eef459a03f4370aaaff0e10028a5d4", 4 }, /* warning */
 	[CTW_EV_OUTSIDE_CHANGE]    = { "outside_change", "3ef7e54f939a456fb1d4ecc451417fa4", 5 },    /* notice */
+	[CTW_EV_RETIRE_PASS]       = { "retire_pass", "e82d1bf9cfee40f492f86fd1ab6320c5", 5 },       /* notice */
 	[CTW_EV_ACTION_YIELDED]    = { "action_yielded", "e00ee0f8af104e0298620b80585d4971", 4 },    /* warning */
 };
 
