@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared helpers for ctwarden's shell tests. Source it from bash:
 #   . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
 # Exit codes follow automake: 0 pass, 77 skip (always with a reason), else fail.

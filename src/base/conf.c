@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy file: a table from (section, key) to a parser with its range,
  * a line reader that adds what the distro libinih lacks (line numbers, long
  * lines, continuation lines, empty sections), and the file checks of load.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The operator's policy: /etc/ctwarden/ctwarden.conf (INI), strictly parsed.
  * Defaults are set before parsing so that no file is needed. */
 #ifndef CTW_CONF_H

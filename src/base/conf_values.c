@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Strict parsers for config values: no sign, no spaces, no hex, no exponent,
  * no locale; overflow is an error, never a wrap or a clamp. */
 #include "base/conf_values.h"

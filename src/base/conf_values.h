@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Strict parsers and formatters for config values (durations, sizes, percents). */
 #ifndef CTW_CONF_VALUES_H
 #define CTW_CONF_VALUES_H

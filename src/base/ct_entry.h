@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One conntrack entry as a retirement pass or the audit's idle histogram sees
  * it (from one ctnetlink dump message), and what the retirement rule says to
  * do with it. Plain data, shared by kernel/ (which parses and acts), policy/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Whole reads and writes on a file descriptor, retrying on EINTR and short counts. */
 #ifndef CTW_FILEIO_H
 #define CTW_FILEIO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The identity of a flow as "who fills the table" counts it: from a NEW event
  * or one entry of a table dump. Plain data, shared by events, top-K and dumps. */
 #ifndef CTW_FLOW_H

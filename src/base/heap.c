@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The indexed binary heap: v[0] is the top, v[i]'s children are v[2i+1], v[2i+2]. */
 #include "base/heap.h"
 

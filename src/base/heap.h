@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* An indexed binary heap: the node that comes first (by the heap's `before`
  * order) is on top, and a node whose key changed is put back in place in
  * O(log n) (ctw_heap_fix), so it serves as a timer queue (first: the

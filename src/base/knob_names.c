@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The knobs' sysctl names and scopes, from the one list in knob_names.h. */
 #include "base/knob_names.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The nf_conntrack knobs ctwarden knows, by identity: the enum every folder
  * names them with, their sysctl names and their scope. Pure data; the paths
  * under a root and the reads and writes are kernel/knobs.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Logging for the CLI: readable lines on stderr. The daemon adds journald later. */
 #ifndef CTW_LOG_H
 #define CTW_LOG_H

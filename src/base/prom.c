@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Building a Prometheus text exposition in memory (see prom.h). */
 #include "base/prom.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The Prometheus text exposition format (version 0.0.4), as node_exporter's
  * textfile collector and promtool read it: a growable buffer of metric
  * families, each a HELP and a TYPE line followed by its samples.

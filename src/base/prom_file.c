@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Replacing a textfile-collector file atomically (see prom.h): node_exporter
  * reads *.prom files in its directory on every scrape, so the new content is
  * written to a temp file beside it and renamed over it in one step. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The table behind prom_metrics.h. Labels "netns" (the namespace's name as
  * kernel/netns.c gives it: "host", a /run/netns name, "docker <id>", "pid N")
  * and "netns_inode" (its inode in decimal) identify a network namespace. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctwarden's metrics: one table of names, types, label names and HELP texts
  * for every writer (the daemon's textfile, `audit --format=prometheus`).
  * node_exporter's textfile collector refuses a metric whose HELP differs

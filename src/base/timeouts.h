@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The conntrack timeout sysctls ctwarden knows: names, kernel defaults, default floors.
  * One table shared by the config (floors), the knob layer (paths) and the findings. */
 #ifndef CTW_TIMEOUTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Space-Saving top-K and the per-flow summaries built on it (see topk.h).
  * Layout: a fixed array of slots, hash chains to find a key's slot, and a
  * binary min-heap of slot indices to find the slot to replace. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Who fills the table, in bounded memory.
  *
  * struct ctw_topk: the Space-Saving summary (Metwally, Agrawal, El Abbadi,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Subcommands of the ctwarden binary and what they share. */
 #ifndef CTW_CLI_H
 #define CTW_CLI_H

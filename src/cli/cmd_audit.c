@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctwarden audit: one-shot report of this host's connection tracking. */
 #include "config.h"
 #include "cli/cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctwarden check-config: validate the policy, say "configuration OK". */
 #include "cli/cli.h"
 

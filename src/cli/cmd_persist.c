@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctwarden persist: keep what the daemon found across reboots, on request.
  * Writes the CURRENT kernel values of the knobs ctwarden tuned (those with an
  * original in the state file) to <root>/etc/sysctl.d/90-ctwarden.conf, which

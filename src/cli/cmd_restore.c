@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctwarden restore: put every knob the daemon changed back to its original,
  * all or nothing. */
 #include "cli/cli.h"

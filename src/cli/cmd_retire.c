@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctwarden retire: make a shortened timeout true for the entries already in
  * the table, once, without the daemon. One pass per namespace (one dump,
  * deletes and retimes in batches: kernel/ct_retire.c), decided by the pure

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctwarden run: the daemon, in the foreground (systemd supervises it). */
 #include "config.h"
 #include "cli/cli.h"

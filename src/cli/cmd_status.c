@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctwarden status: what the running daemon believes now, from the status
  * file it rewrites under runtime_dir. Exits like a monitoring plugin: the
  * daemon's alert level (0 normal, 1 warning, 2 critical), 3 when it is not

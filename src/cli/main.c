@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctwarden: entry point. Parses the global options and dispatches to a subcommand. */
 #include "config.h"
 

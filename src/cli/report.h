@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The audit report: human text for 80 columns, JSON (json-c), and Prometheus
  * metrics (the text exposition format, base/prom.h). */
 #ifndef CTW_REPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The audit for scripts: one JSON object (json-c). A value that is not known
  * is null, never 0, so a consumer can tell "none" from "could not read". */
 #include "cli/report.h"

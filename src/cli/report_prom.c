@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The audit as Prometheus metrics: the audit's subset of the names the daemon
  * writes (base/prom_metrics.h, contrib/prometheus/metrics.txt), for cron + node_exporter's textfile
  * collector on hosts without the daemon. A value that could not be read has

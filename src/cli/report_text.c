@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The audit for a human: a headline, the numbers behind it, the findings worst
  * first with their commands, and what could not be read. Fits 80 columns;
  * commands are never wrapped so they can be copied as they are. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* `ctwarden retire`'s report: text lines and JSON, one namespace at a time
  * (each is printed when its pass ends, so nothing is kept per namespace). */
 #include "cli/retire_report.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What `ctwarden retire` did (or would do) in one network namespace, and
  * its two forms: lines of text and one JSON object per namespace. */
 #ifndef CTW_RETIRE_REPORT_H

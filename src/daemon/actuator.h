@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Carries the policy's decisions out on the kernel: remembers each knob's
  * original value in the state file before its first change, writes, reads
  * back, and backs off from a knob whose writes fail. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Writes inside another network namespace: a container's timeouts. */
 #include "daemon/actuator.h"
 

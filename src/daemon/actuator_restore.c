@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Restore as a transaction: check everything, then write in a safe order,
  * and put back what was written when a write fails. */
 #include "daemon/actuator.h"

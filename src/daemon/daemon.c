@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's life: set-up, the sd-event loop (poll timer, signals,
  * watchdog), reload on SIGHUP, notifications to systemd. */
 #include "daemon/daemon.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctwarden run: the daemon's life (set-up, the loop, reload, exit). */
 #ifndef CTW_DAEMON_H
 #define CTW_DAEMON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Carrying out one decision: the write (in our namespace, or a timeout in
  * another one), and the journal entry that says what, why, before and after. */
 #include "daemon/daemon_carry.h"

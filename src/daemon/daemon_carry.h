@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Carrying out the policy's decisions, and their journal entries. */
 #ifndef CTW_DAEMON_CARRY_H
 #define CTW_DAEMON_CARRY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The endpoint wired to the daemon: /metrics from the rendered exposition,
  * /healthz from the poll rounds. */
 #include "daemon/daemon_http.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's side of the HTTP endpoint (output/http.h): it serves the
  * exposition daemon_metrics.c renders (one render, two outlets: the
  * textfile and /metrics) and answers /healthz from the poll rounds. */

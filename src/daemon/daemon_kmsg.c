@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's kernel-log watch: /dev/kmsg opened at its end, so only new
  * records count. A table-full record is a CRITICAL journal entry naming the
  * netns, and the policy is evaluated at once instead of at the next poll. */

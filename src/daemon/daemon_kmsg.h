@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's kernel-log watch (table-full records). */
 #ifndef CTW_DAEMON_KMSG_H
 #define CTW_DAEMON_KMSG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctwarden's metrics from the running daemon: rendered once per change into
  * one buffer, which the textfile ([metrics] textfile, for node_exporter's
  * textfile collector) and the HTTP endpoint's /metrics both serve. */

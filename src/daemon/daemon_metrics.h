@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's Prometheus metrics: a node_exporter textfile ([metrics]
  * textfile), rewritten atomically when something changed (at most once per
  * round) and at least every [metrics] interval. Names, types and HELP come

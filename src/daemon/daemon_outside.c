@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Outside changes: journal them, keep restore's originals true, hold back actions. */
 #include "daemon/daemon_outside.h"
 

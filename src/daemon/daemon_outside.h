@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Knobs changed outside ctwarden, as the running daemon sees them
  * (policy/outside.h decides; this says it and keeps the state file true). */
 #ifndef CTW_DAEMON_OUTSIDE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Retirement passes in the daemon: started by the round after a timeout step,
  * stepped in slices from the loop, told once when they end. */
 #include "daemon/daemon_retire.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Retirement in the daemon: after a timeout step in a namespace, one pass over
  * that namespace's table makes the new value true for the entries already
  * there (policy/retire.h decides per entry, kernel/ct_retire.h dumps and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One poll round of the daemon. The round calls its stages side by side:
  * read the namespaces, decide (global, then per-namespace timeouts), and for
  * each decision carry it out, commit it to the policy, record it in the

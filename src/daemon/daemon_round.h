@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One round of the daemon: observe -> decide -> act -> tell. */
 #ifndef CTW_DAEMON_ROUND_H
 #define CTW_DAEMON_ROUND_H

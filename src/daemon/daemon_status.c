@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the daemon believes, published to runtime_dir/status.json for
  * `ctwarden status` and the integration tests. */
 #include "daemon/daemon_status.h"

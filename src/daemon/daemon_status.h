@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the daemon believes, published to runtime_dir/status.json. */
 #ifndef CTW_DAEMON_STATUS_H
 #define CTW_DAEMON_STATUS_H

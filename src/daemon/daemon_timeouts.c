@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Each namespace's timeouts, shortened and restored inside it. */
 #include "daemon/daemon_timeouts.h"
 

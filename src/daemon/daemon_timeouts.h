@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Timeouts where the pressure is. Timeouts are per network namespace: the
  * namespace under pressure gets its own shortened (inside it), and each
  * namespace's are restored when its own usage stayed low; the host's are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* struct ctw_daemon: everything the running daemon owns (after systemd-oomd's
  * Manager): the sd-event loop and its sources, the config, the poller with
  * one watcher per namespace, the policy's memory, the actuator, the journal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* inotify on namespace directories, and the unaccounted-growth sentinel. */
 #include "daemon/netns_watch.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Finding namespaces as they appear: inotify on the directories where tools
  * bind-mount them (a new one is watched within milliseconds, a deleted one
  * forgotten at once), and a sentinel that notices an unnamed namespace

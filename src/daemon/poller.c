@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The global knobs and the set of watched namespaces, read once per poll. */
 #include "daemon/poller.h"
 

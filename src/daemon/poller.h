@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's hot path: the global knobs (max, buckets, the timeouts it may
  * change) from files opened once, and one watcher per network namespace it
  * can see (watcher.h), as many as there are. Spawns nothing, walks no table.

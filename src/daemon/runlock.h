@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One daemon per runtime_dir: a lock file holding the daemon's pid, so that
  * a second daemon and `ctwarden restore` can tell one is running. */
 #ifndef CTW_RUNLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The state file: original knob values, saved atomically. */
 #include "daemon/statefile.h"
 #include "base/log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The state file: the ORIGINAL value of every knob the daemon has changed, so
  * that "restore" (and a restart after a crash) can put the host back as it was.
  * <state_dir>/state.json, mode 0600, replaced atomically on every save:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One watched network namespace: count, counters, events, rates, top talkers. */
 #include "daemon/watcher.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One watched network namespace. The table limit is checked per netns, so
  * each one the daemon can see gets a watcher: its count file, its statistics
  * socket and (optionally) its conntrack event socket, all opened inside it so

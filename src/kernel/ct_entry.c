@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One conntrack dump entry as a retirement pass sees it: the flow key (parsed
  * by flow_parse.c's pieces, in place with libnl, no allocation) plus what the
  * rule and the requests need: zone, id, status, mark, time left, TCP flags. */

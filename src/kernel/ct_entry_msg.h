@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One dump entry message parsed for a retirement pass: the entry, and where
  * its original tuple lies in the message, so a delete or an update can send
  * the tuple back exactly as the kernel gave it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A retirement pass: one dump of this namespace's table, read one receive
  * buffer at a time (as ct_top.c reads it: no per-entry allocation), and the
  * caller's decisions sent back in batches on a second socket.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A retirement pass over one network namespace's table: one ctnetlink dump,
  * and for each entry the caller's decision carried out by tuple and zone
  * (deletes carry the dumped CTA_ID, so a newer flow that reused the tuple

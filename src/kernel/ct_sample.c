@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A bounded sample of the table: the first entries of a ctnetlink dump.
  * The kernel fills the dump one socket buffer at a time, so stopping after
  * `limit` entries costs the same whether the table holds 10k or 10M entries;

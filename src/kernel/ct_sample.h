@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A bounded sample of the conntrack table over ctnetlink: reads the first
  * `limit` entries of a dump and stops, so the cost does not grow with the table. */
 #ifndef CTW_CT_SAMPLE_H

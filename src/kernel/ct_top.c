@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One ctnetlink dump of the table, counted into bounded summaries.
  *
  * libmnl opens the socket and frames the dump request (libnetfilter_conntrack

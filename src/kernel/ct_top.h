@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Who fills the table, from one ctnetlink dump of it (IPv4 and IPv6): counts
  * by source, destination, destination port, protocol and TCP state, as
  * iptstate shows them. Memory is fixed at init (one Space-Saving summary of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Conntrack events: a ctnetlink subscription to NEW and DESTROY, drained in
  * batches with recvmmsg into preallocated slots. Each NEW is reduced to its
  * flow key by walking only the original tuple: no allocation, no full parse

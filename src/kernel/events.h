@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Conntrack events: NEW and DESTROY from ctnetlink, in the netns the socket is
  * opened in (open it after setns to watch another one).
  *

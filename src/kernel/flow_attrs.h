@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The pieces of flow_parse.c a fuller parser of the same messages reuses
  * (kernel/ct_entry.c): the top-level attributes of one ctnetlink conntrack
  * message, and the flow key from them, so each message is walked once. */

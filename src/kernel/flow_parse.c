@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A flow key from one ctnetlink conntrack message: a NEW event or one entry
  * of a table dump have the same layout. Parsed in place with libnl (no
  * allocation), so it keeps up with event floods and million-entry dumps. */

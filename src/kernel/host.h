@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Everything the audit knows about this host's connection tracking: a snapshot
  * gathered once (host_gather.c, I/O), judged by findings.c (pure). */
 #ifndef CTW_HOST_H

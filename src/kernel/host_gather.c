@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Gather the audit's snapshot of this host. Each source that fails leaves a
  * note saying what and why; nothing here walks the whole table. */
 #include "kernel/host.h"

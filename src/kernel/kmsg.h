@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The kernel log (/dev/kmsg): parse records, recognise conntrack table-full messages. */
 #ifndef CTW_KMSG_H
 #define CTW_KMSG_H

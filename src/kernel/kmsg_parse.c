@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Parse /dev/kmsg records and recognise conntrack table-full messages.
  *
  * A record, as one read() of /dev/kmsg returns it:

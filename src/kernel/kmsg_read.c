@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Read the retained kernel log (<root>/dev/kmsg) and account table-full records. */
 #include "kernel/kmsg.h"
 #include "kernel/knobs.h"

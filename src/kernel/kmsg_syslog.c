@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Parse the kernel log in the syslog(2) format (SYSLOG_ACTION_READ_ALL, what
  * `dmesg -r` prints), the format one read of the whole buffer returns:
  *   "<PRIO>[SECONDS.MICROS] TEXT\n"

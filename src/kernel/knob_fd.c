@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Knobs opened once and read with pread. */
 #include "kernel/knob_fd.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Knobs read again and again (the daemon's hot path): opened once, read with
  * pread at offset 0, so a poll costs one system call per value. */
 #ifndef CTW_KNOB_FD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nf_conntrack knobs under a root directory. All I/O goes through openat() and
  * fstatat() on the root's fd, so a fixture tree stands in for the real "/". */
 #include "kernel/knobs.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Kernel knobs of nf_conntrack, read and written relative to a root directory
  * (default "/"; tests point it at a fixture tree). Every write is read back. */
 #ifndef CTW_KNOBS_H

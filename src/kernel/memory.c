@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The facts the conntrack table's cost is computed from: parsers for
  * /proc/slabinfo and /proc/meminfo (pure, buffers need not be NUL-terminated)
  * and their reading under a root. The arithmetic is policy/budget.c. */

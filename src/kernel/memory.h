@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Memory the conntrack table costs: slab object size x entries + 8 bytes per
  * bucket. The facts (object size, RAM) are read here; the arithmetic on them
  * is policy/budget.h (ctw_memory_compute fills the derived fields). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "kernel/netns.h"
 #include "kernel/netns_name.h"
 #include "kernel/pod_name.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Network namespaces to watch. The table limit is checked per netns against
  * the global max, so a container's netns can be full while the host's is
  * empty: the daemon looks into every netns it can find (named ones under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Container names from a process's cgroup path. */
 #include "kernel/netns_name.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Names for network namespaces an operator recognizes: the container runtime's
  * name where a process's cgroup tells it cheaply, else "pid N". */
 #ifndef CTW_NETNS_NAME_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Strict netlink attribute parsing over libnl's nla_parse(): what nla_parse
  * tolerates but a kernel message never has is refused too (a misaligned
  * block, bytes left over that do not form an attribute). */

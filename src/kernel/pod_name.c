@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Pod names from /var/log/pods/<namespace>_<name>_<uid>. */
 #include "kernel/pod_name.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Kubernetes pods by name, from the kubelet's log directory on the node: one
  * directory per pod, /var/log/pods/<namespace>_<name>_<uid> (read-only, no
  * API server needed). A pod's cgroup gives only its UID. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Statistics: counter names and deltas. */
 #include "kernel/stats.h"
 

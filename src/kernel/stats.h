@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Conntrack statistics: per-CPU counters summed, and global entries/max.
  * Sources: ctnetlink (IPCTNL_MSG_CT_GET_STATS_CPU / _STATS via libnl-3), or
  * /proc/net/stat/nf_conntrack parsed by header name. */

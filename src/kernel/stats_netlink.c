@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Statistics over ctnetlink (NETLINK_NETFILTER, subsystem CTNETLINK):
  * IPCTNL_MSG_CT_GET_STATS_CPU is a dump with one message per possible CPU,
  * IPCTNL_MSG_CT_GET_STATS one message with this netns's entries and the max.

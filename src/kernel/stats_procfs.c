@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* /proc/net/stat/nf_conntrack: a header of column names, then one row of
  * 8-digit hex u32 per possible CPU. Columns are found by name because kernels
  * renamed and reordered them (searched -> clashres, delete_list -> chainlength). */

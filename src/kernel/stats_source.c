@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Statistics from the best source available: ctnetlink, else procfs. */
 #include "kernel/stats.h"
 

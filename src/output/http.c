@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The HTTP endpoint (see http.h): libmicrohttpd in its external epoll mode,
  * driven by the caller's sd-event loop. */
 #include "output/http.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The HTTP endpoint ([metrics] listen): GET /metrics and GET /healthz for
  * Prometheus and the kubelet's probes, served by libmicrohttpd from the
  * caller's sd-event loop (MHD's epoll fd is one more io source, its timeout

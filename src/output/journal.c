@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Structured journal entries for the daemon's decisions and alerts. */
 #include "output/journal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's decisions and alerts: one structured journal entry each, with a
  * fixed MESSAGE_ID per kind (explained in systemd/ctwarden.catalog) and
  * CTWARDEN_* fields. Without journald the same entry is one readable line on a

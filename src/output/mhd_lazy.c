@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libmicrohttpd, loaded when the HTTP endpoint starts rather than at every
  * start of ctwarden (the way sd_lazy.c loads libsystemd).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libsystemd, loaded when the daemon first calls it rather than at every start.
  *
  * Only the daemon (`ctwarden run`, and `restore` when it logs to the journal)

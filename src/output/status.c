@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's status: the model (decisions ring, top lists, staleness) and its time format. */
 #include "output/status.h"
 #include "output/status_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the running daemon believes now, for `ctwarden status` and for tests:
  * <runtime_dir>/status.json, mode 0644, replaced atomically (temp file in the
  * same directory, then rename) so that a reader never sees half a file.

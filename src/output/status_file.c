@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* status.json on disk: written atomically by the daemon, read by `ctwarden status`. */
 #include "output/status.h"
 #include "output/status_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers shared by status.c (model, JSON out, files) and status_parse.c. */
 #ifndef CTW_STATUS_INTERNAL_H
 #define CTW_STATUS_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The status model as JSON (json-c), as status.json and `status --json` show it. */
 #include "output/status.h"
 #include "output/status_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctwarden status: reading status.json back (strict about types, lenient
  * about keys it does not know), for the status command and the tests. */
 #include "output/status.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Attribute a table-full kernel-log record to a namespace (attribution.h). */
 #include "policy/attribution.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Whose is a "table full in netns N" kernel-log record? The kernel names a
  * namespace by its inode and reuses inodes once a namespace is gone, so the
  * inode alone does not say: the namespace's own drop counter does. On the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy's limits on max: the largest max the ceiling and the memory
  * budget allow, and the max a count calls for. Pure arithmetic, saturating. */
 #include "policy/bounds.h"

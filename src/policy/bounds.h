@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The limits both the audit's remedies and the daemon obey: one place computes
  * the largest max the operator's policy allows (the memory arithmetic under it
  * is budget.h). Pure. */

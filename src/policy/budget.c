@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The memory budget arithmetic: the hash's bucket count for a max, the
  * table's bytes, the budget, and the one test whether a max fits. Pure. */
 #include "policy/budget.h"

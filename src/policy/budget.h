@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The memory budget arithmetic, in one place: what the conntrack table costs
  * in kernel memory at a given max, with the buckets the hash really has, and
  * whether that fits in memory_budget. The daemon's raise (ctw_max_allowed in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Findings: the names, ranks and formats the audit's reports use (the
  * findings themselves are judged by ctw_findings_evaluate, findings_evaluate.c,
  * and the findings_*.c by topic). Pure: a kernel-log time is dated by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Findings: what is wrong with this host's connection tracking and the exact
  * command that fixes it, computed with the same limits the daemon obeys. Pure. */
 #ifndef CTW_FINDINGS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Building findings: a finding's message in whole sentences, its remedy in
  * whole command lines, and the remedies several findings share (sysctl -w and
  * its sysctl.d line, a hash resize, a new max). Pure. */

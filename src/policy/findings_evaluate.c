@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The audit's findings on a host snapshot: ctw_findings_evaluate() runs every
  * judge (usage and drops, the kernel log, hash and memory, timeouts and
  * NOTRACK, what could not be read) and sorts them worst first. Every number a

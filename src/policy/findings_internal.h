@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the findings files share: one evaluation's inputs and the helpers
  * that build a finding (message, remedy commands). Private to
  * src/policy/findings_*.c; the interface is findings.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Findings from the kernel log: 'table full, dropping packet' records (by
  * network namespace: this one, a neighbour, unnamed, or an earlier one that
  * had this one's inode: policy/attribution.h) and 'expectation table full'.

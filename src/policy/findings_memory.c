@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Findings on the table's cost: the hash's entries per bucket, chains too
  * long, and the memory the table takes at its max against the budget. Pure. */
 #include "policy/findings_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A full table that is mostly entries idle past the floors of their
  * timeouts: shortening the timeout frees none of them (the kernel sets an
  * idle entry's deadline only when a packet refreshes it); retiring them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Findings on what keeps entries in the table: the kernel's 5-day default
  * for established TCP, and a stateless service that NOTRACK would keep out
  * (one port dominating the sample of a table under pressure). Pure. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Findings on how full the table is and was: usage above warn/crit, an
  * unlimited max, drops and early drops. The one finding that carries the
  * "raise max" remedy, or says which limit holds max where it is. Pure. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Outside changes to managed knobs: notice, yield or adopt, never lower. */
 #include "policy/outside.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Knobs changed outside ctwarden. A value the daemon did not write is the
  * operator's (or another tool's, e.g. kube-proxy's) decision: the daemon
  * never lowers it, and by default stops changing that knob until it is back

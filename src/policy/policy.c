@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy engine's state: what it remembers between rounds (observe a
  * snapshot, commit what was done), and the decisions' names. The decide step
  * is policy_decide.c. Pure. */

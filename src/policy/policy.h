@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's policy engine: from a snapshot of the table and what it
  * remembers, decide what to change (max, hash size, timeouts) and what to say.
  * Pure: no I/O, no clock, no globals; the caller owns the state.

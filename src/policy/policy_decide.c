@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy engine's decide step: one round's view of the snapshot (usage,
  * pressure, the allowed max), the alerts (drops, levels, limit reached), then
  * max and hash (policy_raise.c) and timeouts (policy_timeouts.c), and the

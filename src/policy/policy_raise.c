@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy's decisions on the table's size: raise max under pressure,
  * lower it after a long quiet spell, and resize the hash for the max that
  * follows. Pure; called by ctw_policy_decide() (policy_decide.c). */

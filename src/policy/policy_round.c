@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Recording a decision in one round's output: the helper policy_decide.c,
  * policy_raise.c and policy_timeouts.c share. Pure. */
 #include "policy/policy_round.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One round of the policy engine, shared by policy_decide.c, policy_raise.c
  * and policy_timeouts.c: the round's view of the snapshot and the helper that
  * records a decision (policy_round.c). Private to src/policy/; the interface

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy's timeout steps: at the limit, halve one timeout per step
  * (floors kept, tcp_timeout_established first); after a quiet spell, double
  * the last shortened one back up to its original. Pure; called by

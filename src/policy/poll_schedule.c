@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The adaptive poll gap of one namespace. */
 #include "policy/poll_schedule.h"
 

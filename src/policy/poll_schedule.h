@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* How often to poll one namespace. Hundreds of idle namespaces must stay
  * cheap, yet none may fill between two looks: the gap is the time the
  * fastest insert rate seen anywhere would need to take this namespace from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The order of namespaces by pressure. */
 #include "policy/pressure.h"
 

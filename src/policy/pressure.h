@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Which namespace the policy acts on: one that will be full within the
  * horizon, the soonest first; else the fullest. As a key, so the daemon can
  * keep its namespaces in a heap by it (base/heap.h) and know the most

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Event rates: interval-weighted EWMAs and the projection to a full table. */
 #include "policy/rates.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Event rates and the time until the table is full. Pure: the caller passes
  * the clock and the cumulative event counters; no I/O, no globals.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The retirement rule (policy/retire.h): which entries a shortened timeout
  * says are dead, worked out so that a live flow's entry is never taken for a
  * dead one. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Retiring dead entries: the rule that makes a shortened timeout true for the
  * entries already in the table. Pure: no I/O, no clock, no globals.
  *

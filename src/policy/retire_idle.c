@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "policy/retire_idle.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* How stale the table is, for the audit's one dump: an idle-age histogram per
  * governing timeout, and per timeout how many entries `ctwarden retire
  * --timeout T=FLOOR` would delete (the same rule, each timeout shortened to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Saturating uint64_t arithmetic the limits and the budget share: never
  * wraps, never casts a double out of range (undefined). Header only. */
 #ifndef CTW_U64_MATH_H

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `ctwarden audit --format=text|json|prometheus` and `-o FILE` on the fixture
 # trees, as cron + node_exporter's textfile collector use them: the metrics
 # carry the tree's values and the audit's verdict, the exit code stays the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The command line as users and monitoring see it: exit codes, FILE:LINE
 # config errors, and audits of the fixture kernel trees (--root), in JSON and
 # text. No root needed.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The daemon against a fixture root (no root, no kernel needed): on a full
 # table it raises max within the ceiling and resizes the hash, records the
 # originals first, and `restore` puts them back. Unprivileged, a read-only

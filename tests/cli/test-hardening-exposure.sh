@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The unit's exposure as the docs state it is what `systemd-analyze security
 # --offline=true` prints for the unit the build made: the overall figure in
 # docs/hardening.md and in README.md, every line the tool marks with its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The HTTP endpoint ([metrics] listen) of a daemon on a fixture root, on
 # loopback, no root needed. What a scraper and a probe would see:
 #  - a bad listen value is refused with FILE:LINE by check-config and run;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # contrib/kubernetes/ parsed for what must be true of it (python3-yaml): every
 # hostPath the DaemonSet mounts is a path the daemon uses (its config in the
 # ConfigMap, or its fixed ones: /dev/kmsg, the journal's directory) and is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The layout rule of src/README.md holds: role folders, no include from a lower
 # folder to a higher one, no include or call loop between files.
 set -u

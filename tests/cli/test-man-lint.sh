@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The man pages are clean for mandoc and groff (what `man` will render).
 set -u
 command -v mandoc >/dev/null || { echo "SKIP: mandoc not installed"; exit 77; }

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Prometheus side shipped in contrib/prometheus: the alert rules pass
 # `promtool check rules` and their unit tests (`promtool test rules`: each
 # alert fires over its threshold and stays quiet below it), the Grafana

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Safe actuation on a fixture root (no root, no kernel needed): originals
 # from another boot are discarded by the daemon and refused by restore;
 # restore checks every entry before writing (one bad entry changes nothing),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ctwarden status as users and monitoring see it, from status files written
 # here by hand (the daemon's format, read by an outside writer): the text view
 # in 80 columns, --json, and exit codes: the alert level 0/1/2 when the

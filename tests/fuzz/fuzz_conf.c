@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the policy parser: any bytes must give 0 or a negative errno with a
  * terminated "NAME:LINE: ..." message, never a crash or a half-filled config. */
 #include <stddef.h>

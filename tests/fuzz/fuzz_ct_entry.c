@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Local harness (not in the tree): the retirement pass's entry parser on
  * arbitrary bytes (aligned copy, as a receive buffer would be). */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Local harness (not in the tree): the dump parser on arbitrary bytes. */
 #include <stddef.h>
 #include <stdint.h>

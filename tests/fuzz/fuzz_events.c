@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the conntrack event parser: a received datagram of ctnetlink messages
  * (seeds are real NEW and DESTROY events captured from this kernel). */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the kernel log parsers: one /dev/kmsg record, its classification, a
  * buffer of records, and the syslog(2) READ_ALL format (one line, a buffer). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz container naming from /proc/PID/cgroup text. */
 #include <stdint.h>
 #include <stdlib.h>

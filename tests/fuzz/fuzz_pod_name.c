@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz pod names from entries of the kubelet's /var/log/pods. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the memory parsers (/proc/slabinfo, /proc/meminfo) and the knob value
  * parser on the same bytes. The input is copied to an exact-size buffer with
  * no NUL so that any read past len is caught. */

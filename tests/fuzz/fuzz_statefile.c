@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the state file parser: whatever is in state.json, parsing must not
  * crash; what it accepts must be a state that cannot lie (only knobs
  * ctwarden manages, each in range, only per-netns knobs in a namespace,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the ctnetlink statistics attribute parsers. The first byte picks the
  * parser (even: per-CPU, odd: global); the rest are the attribute bytes,
  * copied to an exact-size heap buffer (aligned, so ASan sees over-reads). */

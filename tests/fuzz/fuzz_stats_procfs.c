@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the /proc/net/stat/nf_conntrack parser: no crash, no read past len,
  * and what it accepts is consistent (sums bounded by rows, absent = zero). */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The status reader on any bytes: it must not crash, and what it accepts the
  * writer writes back in a form it accepts again, every namespace kept. */
 #include <string.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build and run the libFuzzer targets: tests/fuzz/run.sh [SECONDS] [TARGET...]
 # Each target is tests/fuzz/fuzz_<name>.c with seeds in tests/fuzz/corpus/<name>/.
 # Needs clang with libFuzzer (Debian: clang, libclang-rt-14-dev).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel: N distinct UDP flows in a fresh netns; the audit run inside that
 # netns must count exactly N (the table holds only what the test made: the
 # ICMP port-unreachable replies on lo are RELATED to an entry, not new ones),

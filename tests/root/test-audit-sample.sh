@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel: the audit takes its bounded table sample (a ctnetlink dump,
 # its costliest step) only when this namespace's own table calls for it.
 # Netns A overflows a lowered global max (2000, restored at exit), so the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel: `ctwarden audit --top` names who fills the table. A fresh netns
 # gets FLOWS flows to udp/5353 and OTHERS to ten other ports; the breakdown of
 # one dump must name udp/5353 first with exactly FLOWS entries and the right

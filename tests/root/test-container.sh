@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The container image and the DaemonSet's pod, for real: the image is built
 # with podman from this tree (contrib/container/Containerfile) on a base
 # imported from the Debian root test-systemd-boot.sh caches (no registry

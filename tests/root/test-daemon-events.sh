@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel, event-driven daemon: `ctwarden run` inside a netns (its events
 # are those of its own netns) counts exactly the NEW events of N flows, shows
 # rates, time to full and the flooding port in `ctwarden status`; with a tiny

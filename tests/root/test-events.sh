@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel: ctwarden's events module (through tests/tools/ctw-events-count)
 # in a fresh netns.
 # - entries made before the listener existed send no events, not even DESTROY

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel, faults: (1) a knob that cannot be written (nf_conntrack_max is
 # read-only outside the initial netns: EACCES) is logged once, and the daemon
 # keeps running with its watchdog pinged; (2) a bad config on SIGHUP is

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel, real flood, the daemon's own endpoint ([metrics] listen on
 # loopback): while ctw-flood fills a test namespace's table, scrapes of
 # /metrics show that namespace's entries rising, each scrape passes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel, real journald: `ctwarden run` (enforce, poll 100 ms) reacts to a
 # flood in a test netns that pushes usage past high_water with the global max
 # lowered, and `journalctl -o json` shows what it did: the started entry, the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every kind of ctwarden journal entry reaches a real systemd-journald with its
 # MESSAGE_ID, PRIORITY and CTWARDEN_* fields, and the catalog explains it.
 #

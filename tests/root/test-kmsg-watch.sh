@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel log: while `ctwarden run` watches /dev/kmsg, a real table-full in
 # a netns gives a CRITICAL entry naming that netns (name and inode) within 1 s;
 # a table-full line written to /dev/kmsg by user space is ignored.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel: the kernel names a netns in "table full in netns N" by its
 # inode and gives a deleted namespace's inode to a new one. Fill netns A past a
 # lowered global max (restored at exit) so that the kernel logs table-full

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel, namespaces that appear after the daemon started (the normal
 # case on a container host): a named one (ip netns add, as CNI and Podman do)
 # and an unnamed one (unshare -n held by a process, as LXC does), each flooded

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel, a container host's scale: 600 namespaces. Started with a soft
 # file-descriptor limit of 1024 (systemd's default) the daemon raises it and
 # watches every one, and a namespace made afterwards and flooded loses

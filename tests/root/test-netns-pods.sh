@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Pods by name on a real kernel: two namespaces whose processes sit in
 # cgroups named as the kubelet names a pod's (cgroupfs: kubepods/besteffort/
 # pod<uid>; systemd: kubepods-besteffort-pod<uid with _>.slice), and a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel: two namespaces flood at once against a lowered global max.
 # Nothing is dropped in either, and `ctwarden status` names the fuller one,
 # with that namespace's own top destination (its own event socket), and lists

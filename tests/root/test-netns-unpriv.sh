@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel, reduced rights: inside a fresh netns the global knobs are
 # read-only (the audit must say so, not offer sysctl -w there); as an
 # unprivileged user the audit still reports count and max, gives a real

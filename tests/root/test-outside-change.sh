@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel: the daemon never fights the operator. A flood makes it raise
 # nf_conntrack_max; the operator then sets a value by hand (sysctl -w); the
 # table drains. The operator's value stays (even with allow_lower_max = yes),

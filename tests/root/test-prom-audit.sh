@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel, real node_exporter: `ctwarden audit --format=prometheus` run
 # inside a netns the test fills with UDP flows passes `promtool check metrics`
 # and counts exactly those flows under that namespace's name and inode; with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel, real node_exporter: `ctwarden run` writes its metrics to a
 # textfile-collector directory ([metrics] textfile); a node_exporter started
 # by the test serves them on loopback. During a real flood in a namespace a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel, closed loop: a flood in a netns grows the table well past a
 # lowered global nf_conntrack_max. Without ctwarden the kernel drops packets;
 # with `ctwarden run` (enforce, poll 100 ms) nothing is dropped and max ends

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel, past 512 namespaces: `ctwarden restore` refuses to put
 # nf_conntrack_max back below the live count of the fullest namespace unless
 # --force, and it finds that namespace among all of them, with the scan the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel: after the daemon's changes, `ctwarden restore` returns every
 # knob to its original value and forgets them; a daemon killed with SIGKILL
 # and started again keeps the TRUE originals (not its own tuned values).

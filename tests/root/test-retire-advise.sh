@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel: in advise mode a retirement pass is a dry run. A namespace
 # holds dead ESTABLISHED entries (FIN and RST dropped before conntrack) made
 # under tcp_timeout_established = 80 and left idle 46 s (a hold); ctwarden runs

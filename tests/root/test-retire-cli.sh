@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel: `ctwarden retire` on dead ESTABLISHED entries made by real TCP
 # connections whose FIN and RST never reach conntrack (an nft chain at
 # output priority -300 drops them). In the test netns:

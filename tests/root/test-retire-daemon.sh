@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel: issue 13's outage, ended by the daemon. A namespace's table is
 # full of ESTABLISHED entries of clients that vanished: an nft chain before
 # conntrack (output, priority -300) drops every FIN and RST, so their entries

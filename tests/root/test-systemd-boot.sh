@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian package in a real boot with systemd as PID 1: the test builds
 # ctwarden's .deb with dpkg-buildpackage -us -uc -b from a copy of the source
 # tree (never writing into it), checks it with lintian, and boots a Debian root

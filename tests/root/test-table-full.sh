@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real kernel: fill a netns's table (global nf_conntrack_max lowered to 2000,
 # restored at exit) and check that the audit sees what the kernel did: real
 # drops (equal to conntrack -S), table-full kernel log records naming this

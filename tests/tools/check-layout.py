@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The layout rule of src/ (src/README.md), checked on the source and on the built objects.
 
 1. Every .c/.h lives in a role folder, and no #include runs from a lower folder to a higher one

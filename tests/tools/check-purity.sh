@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # src/policy/ is pure: no I/O, no clock, no environment, no mutable globals,
 # and no kernel code but the plain-data headers of the host snapshot. Checked
 # three ways, then the checks are checked:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The flakiness check, run by `make check-repeat N=5 TESTS="tests/root/test-x.sh ..."`
 # from a build directory: runs `make check` on those tests N times in a row
 # (default 5), keeps the log of every failed run in check-repeat/, and ends by

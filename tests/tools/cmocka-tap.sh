@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # LOG_COMPILER of the cmocka unit tests (Makefile.am): runs one test program
 # with TAP output, so that automake's tap-driver.sh records each case on its
 # own, and a skipped case as SKIP, not as the PASS its exit code 0 would give.

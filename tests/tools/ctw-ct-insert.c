@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctw-ct-insert: create conntrack entries directly over ctnetlink, as
  * `conntrack -I` does (IPCTNL_MSG_CT_NEW with NLM_F_CREATE), but many per
  * sendmsg: a bench tool that fills a table with hundreds of thousands of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctw-events-count: listen to conntrack events in the current netns through
  * ctwarden's events module and print what it received, as one JSON object.
  * Test and bench tool (run it with ip netns exec).

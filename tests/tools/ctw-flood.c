@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctw-flood: one UDP datagram to each of COUNT distinct loopback destination
  * tuples, so that each creates one conntrack entry (in a netns whose lo is up
  * and which has an nft "ct state new" rule). Test tool: loopback only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctw-journal-emit: emit one journal entry of every kind through ctwarden's
  * journal module, each carrying every CTWARDEN_* field, so a test can check
  * what journald really stored.

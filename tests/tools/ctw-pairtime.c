@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctw-pairtime: wall time of two commands run in alternating pairs, each a
  * whole process (fork + exec, no shell), as a user runs them. On a shared
  * machine a load that comes and goes hits both commands of a pair alike, so

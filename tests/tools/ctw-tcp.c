@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctw-tcp: real TCP connections on loopback for the retirement tests.
  *
  * ctw-tcp -a ADDR -p PORT -n N [-s SPORT]   N connections to ADDR:PORT (a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What waking N namespaces every GAP seconds costs the loop, by two designs:
  *   heap:    one timer every second (the daemon's poll round), which pops
  *            the due ones from a base/heap.h heap (what the poller does);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A skipped cmocka case says why. cmocka 1.1's skip() takes no reason, so the
  * reason goes out first as a "skip: ..." line, which tests/tools/cmocka-tap.sh
  * folds into the case's TAP line: make check then shows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The inode-reuse rule: which namespace logged a table-full record. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One budget arithmetic: the daemon's policy and the audit's findings agree
  * on what fits in memory_budget. Over random hosts (entry size, RAM, the
  * kernel's buckets, ratio, budget, count): the max the policy raises to is

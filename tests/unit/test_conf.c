@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy file as an operator meets it: values, errors with FILE:LINE,
  * file checks, and the shipped sample. */
 #include <stdarg.h>

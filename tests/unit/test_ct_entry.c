@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The retirement pass's dump entry parser (ctw_ct_entry_parse) on messages
  * built by libnetfilter_conntrack (nfct_nlmsg_build lays attributes out as
  * the kernel does), plus the CTA_ID it never writes, appended by hand. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Events: the flow key of ctnetlink messages built by libnetfilter_conntrack,
  * counting NEW/DESTROY in a datagram, malformed input, buffer growth, and
  * (as root, in a private netns) the socket itself. */

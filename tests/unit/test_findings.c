@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Findings: each code triggers on its condition and only then, the status
  * follows the worst severity, and every number a remedy names obeys the
  * limits the daemon obeys. */

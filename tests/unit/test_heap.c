@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The indexed heap against a plain array searched in full, on random
  * streams of pushes, removals and key changes (the top shrinking among
  * them); and the pressure order kept in it against the rule written out

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The endpoint's routing: which answer each request gets before health or
  * metrics are looked at. Expected codes are RFC 9110's for each case. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Journal entries: the fields journald gets for each kind, and the line a
  * terminal gets instead. */
 #include <stdarg.h>

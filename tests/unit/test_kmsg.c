@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Kernel log parsing: records, table-full texts of every era, accounting, reading. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Knobs on fixture trees: reads, writes with readback, errors, fallbacks.
  * Trees that get written or chmod'ed are copied to a temporary directory. */
 #include <stdarg.h>

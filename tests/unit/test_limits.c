@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Limits: hand-computed tables, then properties over a few thousand random
  * policies checked against an independent exact (128-bit) cost model. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Memory: slabinfo/meminfo parsers on real and broken text, the table-size
  * math, and ctw_memory_read on fixture trees. */
 #include <stdarg.h>

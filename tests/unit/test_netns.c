@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Pure parts of watching many namespaces: container names from a cgroup,
  * pods by name from a fixture /var/log/pods, and the adaptive poll schedule. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Outside changes: noticed once, yielded or adopted, never lowered; and a
  * property test over random rounds with random outside writes. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The policy engine: each rule triggering and not, cooldowns, hysteresis,
  * advise mode, a simulated ramp against a model kernel, and invariants over
  * many random snapshots and configs. */

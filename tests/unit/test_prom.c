@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The Prometheus exposition writer: the exact text a scraper reads (HELP and
  * TYPE lines, escaped label values and help, numbers as the format spells
  * them), errors that stick instead of half an exposition, and the atomic file

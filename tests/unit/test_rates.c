@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Rates: smoothed new/destroy/growth per second from cumulative counters at
  * irregular times, time to full, and the re-anchored derived count. */
 #include <stdarg.h>

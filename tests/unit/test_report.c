@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The audit report: the JSON parses back with every key, the right types and
  * the host's values (null for what was not read); the text fits 80 columns,
  * shows every finding with its commands intact, worst first. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The audit as Prometheus metrics: the exact exposition for a host with
  * everything read, only what is known for a partly readable one (absent, not
  * 0), the verdict and the findings per severity, and the same numbers as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The retirement rule: hand-worked cases, and a property test that simulates
  * the kernel's timeout bookkeeping (an entry's deadline is set from the value
  * in force at its last packet) over random histories of shortenings and

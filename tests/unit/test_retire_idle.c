@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The audit's idle ages and the table_stale finding (policy/retire_idle.c,
  * policy/findings_stale.c), and the list of values a timeout may have held
  * (shared with `ctwarden retire`). Expected values worked out by hand from

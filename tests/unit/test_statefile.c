@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The state file: originals survive restarts, saves are atomic, and a file
  * that cannot be trusted is refused, never overwritten. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Statistics: procfs parser on real-shaped samples, ctnetlink attribute
  * parsers on hand-built attributes, counter deltas, source selection. */
 #include <stdarg.h>

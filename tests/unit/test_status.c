@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The status file: its JSON as a reader sees it, the ring of decisions, the
  * atomic write, and the staleness rule `ctwarden status` applies. */
 #include <stdarg.h>

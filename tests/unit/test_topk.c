@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Top-K: exact counts while the keys fit, the Space-Saving guarantee on
  * random streams when they do not, no allocation after init, the order and
  * text users see; and the dump parser fed with messages built by
