@@ -200,23 +200,6 @@ static void decide(void *ud, const struct ctw_ct_entry *e, struct ctw_retire_dec
 		pc->ns->bucket[ctw_retire_bucket(d->idle_s)]++;
 }
 
-static uint8_t l4proto_of(enum ctw_timeout t)
-{
-	switch (t) {
-	case CTW_TO_UDP:
-	case CTW_TO_UDP_STREAM:
-		return IPPROTO_UDP;
-	case CTW_TO_ICMP:
-		return IPPROTO_ICMP;
-	case CTW_TO_ICMPV6:
-		return IPPROTO_ICMPV6;
-	case CTW_TO_GENERIC:
-		return 0;
-	default:
-		return IPPROTO_TCP;
-	}
-}
-
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -230,7 +213,7 @@ static int run_pass(void *ud)
 {
 	struct pass_ctx *pc = ud;
 	struct ctw_ct_retire_opts opts = {
-		.l4proto = l4proto_of(pc->ctx->timeout),
+		.l4proto = ctw_retire_l4proto(pc->ctx->timeout),
 		.dry_run = pc->ctx->run.dry_run,
 		.top = pc->ctx->run.top_n ? &pc->ctx->top : NULL,
 	};

@@ -6,18 +6,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-static const char *const reason_key[CTW_RETIRE_REASON__COUNT] = {
-	[CTW_RETIRE_OTHER_TIMEOUT] = "other_timeout",
-	[CTW_RETIRE_WITHIN_NEW] = "within_new",
-	[CTW_RETIRE_OFFLOADED] = "offloaded",
-	[CTW_RETIRE_DYING] = "dying",
-	[CTW_RETIRE_NAT] = "nat",
-	[CTW_RETIRE_EXCLUDED] = "excluded",
-	[CTW_RETIRE_UNACKED] = "unacked",
-	[CTW_RETIRE_SPECIAL_WINDOW] = "special_window",
-	[CTW_RETIRE_UNKNOWN_HISTORY] = "unknown_history",
-};
-
 static const char *const reason_text[CTW_RETIRE_REASON__COUNT] = {
 	[CTW_RETIRE_OTHER_TIMEOUT] = "another timeout",
 	[CTW_RETIRE_WITHIN_NEW] = "within the new value",
@@ -160,7 +148,7 @@ struct json_object *ctw_retire_ns_json(const struct ctw_retire_run *run, const s
 	add(o, "failed", json_object_new_uint64(r->failed));
 	kept = json_object_new_object();
 	for (int i = 0; kept && i < CTW_RETIRE_REASON__COUNT; i++)
-		add(kept, reason_key[i], json_object_new_uint64(r->kept[i]));
+		add(kept, ctw_retire_reason_name(i), json_object_new_uint64(r->kept[i]));
 	add(o, "kept", kept);
 	buckets = json_object_new_object();
 	for (int b = 0; buckets && b < CTW_RETIRE_BUCKETS; b++)

@@ -21,6 +21,7 @@
 #include "kernel/netns.h"
 #include "output/journal.h"
 #include "output/status.h"
+#include "policy/retire.h"
 
 #define RETIRE_TOP_CAPACITY 64
 /* A bit per hashed entry id this pass retimed (128 KiB, whatever the table):
@@ -35,19 +36,6 @@ enum outcome { OUTCOME_DONE, OUTCOME_SUPERSEDED, OUTCOME_FAILED, OUTCOME_STOPPED
 static const char *const outcome_names[] = {
 	[OUTCOME_DONE] = "done", [OUTCOME_SUPERSEDED] = "superseded",
 	[OUTCOME_FAILED] = "failed", [OUTCOME_STOPPED] = "stopped",
-};
-
-/* Short names of the reasons to keep, for the journal and the logs. */
-static const char *const reason_names[CTW_RETIRE_REASON__COUNT] = {
-	[CTW_RETIRE_OTHER_TIMEOUT] = "other_timeout",
-	[CTW_RETIRE_WITHIN_NEW] = "within_new",
-	[CTW_RETIRE_OFFLOADED] = "offloaded",
-	[CTW_RETIRE_DYING] = "dying",
-	[CTW_RETIRE_NAT] = "nat",
-	[CTW_RETIRE_EXCLUDED] = "excluded",
-	[CTW_RETIRE_UNACKED] = "unacked",
-	[CTW_RETIRE_SPECIAL_WINDOW] = "special_window",
-	[CTW_RETIRE_UNKNOWN_HISTORY] = "unknown_history",
 };
 
 struct ctw_retire_run {
@@ -146,7 +134,7 @@ static void skipped_by(const struct ctw_retire_report *rep, char *buf, size_t le
 	for (int r = 0; r < CTW_RETIRE_REASON__COUNT; r++) {
 		*total += rep->kept[r];
 		if (rep->kept[r])
-			append(buf, len, &used, "%s%s=%" PRIu64, used ? " " : "", reason_names[r], rep->kept[r]);
+			append(buf, len, &used, "%s%s=%" PRIu64, used ? " " : "", ctw_retire_reason_name(r), rep->kept[r]);
 	}
 	if (!buf[0])
 		snprintf(buf, len, "none");
@@ -388,23 +376,6 @@ static void decide(void *ud, const struct ctw_ct_entry *e, struct ctw_retire_dec
 		run->retimed[bit / 64] |= 1ULL << (bit % 64);
 }
 
-static uint8_t l4proto_of(enum ctw_timeout t)
-{
-	switch (t) {
-	case CTW_TO_UDP:
-	case CTW_TO_UDP_STREAM:
-		return IPPROTO_UDP;
-	case CTW_TO_ICMP:
-		return IPPROTO_ICMP;
-	case CTW_TO_ICMPV6:
-		return IPPROTO_ICMPV6;
-	case CTW_TO_GENERIC:
-		return 0;
-	default:
-		return IPPROTO_TCP;
-	}
-}
-
 /* The values the rule measures idle time against: all the namespace's
  * known ones but the new value and the kernel default (the rule adds them). */
 static int rule_for(const struct ctw_daemon *d, const struct ctw_watcher *w, struct ctw_retire_run *run,
@@ -455,7 +426,7 @@ static int open_here(void *ud)
 	static const enum ctw_timeout special[] = { CTW_TO_TCP_UNACKNOWLEDGED, CTW_TO_TCP_MAX_RETRANS };
 	struct open_ctx *c = ud;
 	struct ctw_ct_retire_opts opts = {
-		.l4proto = l4proto_of(c->run->timeout),
+		.l4proto = ctw_retire_l4proto(c->run->timeout),
 		.dry_run = c->run->dry_run,
 		.top = c->run->top_ready ? &c->run->top : NULL,
 	};

@@ -54,6 +54,40 @@ int ctw_retire_governing(const struct ctw_ct_entry *e)
 	}
 }
 
+uint8_t ctw_retire_l4proto(enum ctw_timeout t)
+{
+	switch (t) {
+	case CTW_TO_UDP:
+	case CTW_TO_UDP_STREAM:
+		return IPPROTO_UDP;
+	case CTW_TO_ICMP:
+		return IPPROTO_ICMP;
+	case CTW_TO_ICMPV6:
+		return IPPROTO_ICMPV6;
+	case CTW_TO_GENERIC:
+		return 0;
+	default:
+		return IPPROTO_TCP;
+	}
+}
+
+const char *ctw_retire_reason_name(enum ctw_retire_reason r)
+{
+	static const char *const names[CTW_RETIRE_REASON__COUNT] = {
+		[CTW_RETIRE_OTHER_TIMEOUT] = "other_timeout",
+		[CTW_RETIRE_WITHIN_NEW] = "within_new",
+		[CTW_RETIRE_OFFLOADED] = "offloaded",
+		[CTW_RETIRE_DYING] = "dying",
+		[CTW_RETIRE_NAT] = "nat",
+		[CTW_RETIRE_EXCLUDED] = "excluded",
+		[CTW_RETIRE_UNACKED] = "unacked",
+		[CTW_RETIRE_SPECIAL_WINDOW] = "special_window",
+		[CTW_RETIRE_UNKNOWN_HISTORY] = "unknown_history",
+	};
+
+	return (unsigned)r < CTW_RETIRE_REASON__COUNT && names[r] ? names[r] : "?";
+}
+
 /* Insert v into the sorted, duplicate-free list a[0..*n). */
 static int known_add(uint32_t *a, unsigned *n, uint32_t v)
 {

@@ -57,6 +57,14 @@ struct ctw_retire_rule {
  * icmp(v6)_timeout, generic_timeout), or -1 when none of the table's does. */
 int ctw_retire_governing(const struct ctw_ct_entry *e);
 
+/* The L4 protocol whose entries a timeout governs (IPPROTO_*), 0 for
+ * generic_timeout (any protocol without a tracker of its own). */
+uint8_t ctw_retire_l4proto(enum ctw_timeout t);
+
+/* The short name of a reason to keep ("within_new", ...), for reports,
+ * the journal and JSON keys; "?" for a value out of range. */
+const char *ctw_retire_reason_name(enum ctw_retire_reason r);
+
 /* A rule for `timeout` now at new_s. known_s lists the other values it held
  * (duplicates and values equal to new_s are fine); the kernel default is
  * always added. -EINVAL when new_s is 0 or too many values are given. */

@@ -73,6 +73,23 @@ static void test_governing(void **state)
 	assert_int_equal(ctw_retire_governing(&e), CTW_TO_GENERIC);
 }
 
+static void test_names_and_protocols(void **state)
+{
+	(void)state;
+	assert_int_equal(ctw_retire_l4proto(CTW_TO_TCP_ESTABLISHED), 6);
+	assert_int_equal(ctw_retire_l4proto(CTW_TO_TCP_TIME_WAIT), 6);
+	assert_int_equal(ctw_retire_l4proto(CTW_TO_UDP), 17);
+	assert_int_equal(ctw_retire_l4proto(CTW_TO_UDP_STREAM), 17);
+	assert_int_equal(ctw_retire_l4proto(CTW_TO_ICMP), 1);
+	assert_int_equal(ctw_retire_l4proto(CTW_TO_ICMPV6), 58);
+	assert_int_equal(ctw_retire_l4proto(CTW_TO_GENERIC), 0);
+	assert_string_equal(ctw_retire_reason_name(CTW_RETIRE_WITHIN_NEW), "within_new");
+	assert_string_equal(ctw_retire_reason_name(CTW_RETIRE_UNKNOWN_HISTORY), "unknown_history");
+	assert_string_equal(ctw_retire_reason_name(CTW_RETIRE_ACTED), "?");
+	for (int r = 0; r < CTW_RETIRE_REASON__COUNT; r++)
+		assert_string_not_equal(ctw_retire_reason_name(r), "?");
+}
+
 static void test_rule_init(void **state)
 {
 	const uint32_t known[] = { 7200, 3600, 7200, 432000 };
@@ -441,6 +458,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_governing),
+		cmocka_unit_test(test_names_and_protocols),
 		cmocka_unit_test(test_rule_init),
 		cmocka_unit_test(test_decide_cases),
 		cmocka_unit_test(test_unknown_history),
