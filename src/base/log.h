@@ -13,5 +13,9 @@ void ctw_log_set_max_level(int level);
 /* Fill a caller's error buffer (err may be NULL or errlen 0: then nothing):
  * code that does not log says what went wrong this way. */
 void ctw_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Append to the text buf[0..*used) of len bytes, cut to fit (always
+ * terminated; *used stops at len - 1): for one-line summaries and files
+ * built in a buffer. */
+void ctw_appendf(char *buf, size_t len, size_t *used, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

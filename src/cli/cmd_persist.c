@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "cli/cli.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -34,22 +35,6 @@ static const char *const persist_help =
 	"Exit status: 0 written (or nothing to persist), 1 failed, 2 refused (bad\n"
 	"state file, state from another boot), 3 usage.\n";
 
-static void append(char *buf, size_t len, size_t *used, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*used >= len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *used, len - *used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*used += (size_t)n < len - *used ? (size_t)n : len - *used - 1;
-}
-
 /* The file's text; 0 lines of values means nothing to persist. -errno with
  * err when a tuned knob cannot be read (nothing is written then). */
 static int build(const struct ctw_actuator *a, const struct ctw_knobs *k, char *text, size_t len, size_t *used,
@@ -65,7 +50,7 @@ static int build(const struct ctw_actuator *a, const struct ctw_knobs *k, char *
 	*values = 0;
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	ctw_root_display_path(k, SYSCTL_DIR "/" PERSIST_NAME, path, sizeof(path));
-	append(text, len, used,
+	ctw_appendf(text, len, used,
 	       "# Written by `ctwarden persist` (ctwarden %s) at %s.\n"
 	       "# The values ctwarden tuned on this host, applied at every boot by systemd-sysctl.\n"
 	       "# `ctwarden restore` does not touch this file. To undo: rm %s\n",
@@ -78,7 +63,7 @@ static int build(const struct ctw_actuator *a, const struct ctw_knobs *k, char *
 		if (id < 0)
 			continue;
 		if (id == CTW_KNOB_BUCKETS && k->buckets_via_hashsize) {
-			append(text, len, used, "# nf_conntrack_buckets is the hashsize module parameter on this "
+			ctw_appendf(text, len, used, "# nf_conntrack_buckets is the hashsize module parameter on this "
 			       "kernel: set it in /etc/modprobe.d (options nf_conntrack hashsize=N)\n");
 			continue;
 		}
@@ -87,11 +72,11 @@ static int build(const struct ctw_actuator *a, const struct ctw_knobs *k, char *
 			ctw_knob_describe_error(k, (enum ctw_knob)id, r, err, errlen);
 			return r;
 		}
-		append(text, len, used, "%s = %" PRIu64 "\n", s->originals[i].name, v);
+		ctw_appendf(text, len, used, "%s = %" PRIu64 "\n", s->originals[i].name, v);
 		(*values)++;
 	}
 	if (in_netns)
-		append(text, len, used, "# Not here: %zu value%s tuned inside other network namespaces "
+		ctw_appendf(text, len, used, "# Not here: %zu value%s tuned inside other network namespaces "
 		       "(sysctl.d sets the host's).\n", in_netns, in_netns == 1 ? "" : "s");
 	if (*used + 1 >= len) {
 		snprintf(err, errlen, "the file would be larger than %zu bytes", len);

@@ -109,22 +109,6 @@ void ctw_daemon_retire_due(struct ctw_watcher *w, const struct ctw_decision *dec
 
 /* ---- ending a pass ----------------------------------------------------- */
 
-static void append(char *buf, size_t len, size_t *used, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Text cut to fit is fine here: these are one-line summaries. */
-static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*used >= len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *used, len - *used, fmt, ap);
-	va_end(ap);
-	*used += n > 0 ? (size_t)n : 0;
-}
-
 static void skipped_by(const struct ctw_retire_report *rep, char *buf, size_t len, uint64_t *total)
 {
 	size_t used = 0;
@@ -134,7 +118,7 @@ static void skipped_by(const struct ctw_retire_report *rep, char *buf, size_t le
 	for (int r = 0; r < CTW_RETIRE_REASON__COUNT; r++) {
 		*total += rep->kept[r];
 		if (rep->kept[r])
-			append(buf, len, &used, "%s%s=%" PRIu64, used ? " " : "", ctw_retire_reason_name(r), rep->kept[r]);
+			ctw_appendf(buf, len, &used, "%s%s=%" PRIu64, used ? " " : "", ctw_retire_reason_name(r), rep->kept[r]);
 	}
 	if (!buf[0])
 		snprintf(buf, len, "none");
@@ -148,7 +132,7 @@ static void top_line(struct ctw_retire_run *run, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (unsigned i = 0; i < n; i++)
-		append(buf, len, &used, "%s%s %.0f%%", i ? ", " : "", rows[i].key, rows[i].percent);
+		ctw_appendf(buf, len, &used, "%s%s %.0f%%", i ? ", " : "", rows[i].key, rows[i].percent);
 	if (!buf[0])
 		snprintf(buf, len, "none");
 }

@@ -32,6 +32,7 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
 #include "kernel/ct_entry_msg.h"
+#include "kernel/nlattr.h"
 
 /* One skb of a dump is at most 32 KiB here; room for more. */
 #define DUMP_BUF_SIZE (64 * 1024)
@@ -392,16 +393,6 @@ static void handle_entry(struct ctw_ct_retire *p, const void *msg, size_t len)
 	queue_request(p, &e, tuple, &d);
 }
 
-static int message_errno(const uint8_t *m, uint32_t len)
-{
-	int err;
-
-	if (len < NLMSG_LENGTH(sizeof(err)))
-		return 0;
-	memcpy(&err, m + NLMSG_HDRLEN, sizeof(err));
-	return err < 0 && err > -4096 ? err : 0;
-}
-
 /* One receive buffer of the dump: 1 after NLMSG_DONE, 0 for more,
  * 2 when the kernel refused the filter (dump again without), -errno. */
 static int feed(struct ctw_ct_retire *p, const uint8_t *buf, size_t len)
@@ -420,11 +411,11 @@ static int feed(struct ctw_ct_retire *p, const uint8_t *buf, size_t len)
 			if (nlh.nlmsg_flags & NLM_F_DUMP_INTR)
 				p->report.interrupted = true;
 			if (nlh.nlmsg_type == NLMSG_DONE) {
-				err = message_errno(buf, nlh.nlmsg_len);
+				err = ctw_nlmsg_errno(buf, nlh.nlmsg_len);
 				return err ? err : 1;
 			}
 			if (nlh.nlmsg_type == NLMSG_ERROR) {
-				err = message_errno(buf, nlh.nlmsg_len);
+				err = ctw_nlmsg_errno(buf, nlh.nlmsg_len);
 				/* An older kernel does not know CTA_FILTER. */
 				if (err && p->filtered && !p->report.seen &&
 				    (err == -EOPNOTSUPP || err == -EINVAL || err == -KERNEL_ENOTSUPP))

@@ -24,22 +24,12 @@
 #include <libmnl/libmnl.h>
 
 #include "kernel/ct_entry_msg.h"
+#include "kernel/nlattr.h"
 
 /* The kernel fills at most 32 KiB per dump message batch; room for more. */
 #define RECV_BUF_SIZE (64 * 1024)
 /* A kernel that says nothing for this long will not finish the dump. */
 #define RECV_TIMEOUT_MS 10000
-
-/* The error code an NLMSG_ERROR or NLMSG_DONE carries (0 when none). */
-static int message_errno(const uint8_t *p, uint32_t len)
-{
-	int err;
-
-	if (len < NLMSG_LENGTH(sizeof(err)))
-		return 0;
-	memcpy(&err, p + NLMSG_HDRLEN, sizeof(err));
-	return err < 0 && err > -4096 ? err : 0;
-}
 
 int ctw_ct_top_feed(struct ctw_ct_top *t, const void *buf, size_t len)
 {
@@ -59,11 +49,11 @@ int ctw_ct_top_feed(struct ctw_ct_top *t, const void *buf, size_t len)
 			t->interrupted = true;
 		if (nlh.nlmsg_type == NLMSG_DONE) {
 			t->done = true;
-			err = message_errno(p, nlh.nlmsg_len);
+			err = ctw_nlmsg_errno(p, nlh.nlmsg_len);
 			return err ? err : 1;
 		}
 		if (nlh.nlmsg_type == NLMSG_ERROR) {
-			err = message_errno(p, nlh.nlmsg_len);
+			err = ctw_nlmsg_errno(p, nlh.nlmsg_len);
 			if (err)
 				return err;
 		} else if (nlh.nlmsg_type == entry_type) {

@@ -15,4 +15,8 @@ int ctw_nla_parse(struct nlattr **tb, int maxtype, const void *attrs, size_t len
 int ctw_nla_parse_nested(struct nlattr **tb, int maxtype, const struct nlattr *nested,
 			 const struct nla_policy *policy);
 
+/* The error code an NLMSG_ERROR or NLMSG_DONE message of len bytes carries
+ * (a negative errno), 0 when none. */
+int ctw_nlmsg_errno(const void *msg, size_t len);
+
 #endif
