@@ -36,7 +36,7 @@ listen = $value")
 	run "$CTWARDEN" check-config -c "$conf" --root "$root"
 	assert_eq "check-config refuses listen = $value" 1 "$RC"
 	assert_contains "...naming the file and line" "$ERR" "$conf:$line: listen = $value: $why"
-	run timeout 10 "$CTWARDEN" run -c "$conf" --root "$root"
+	run timeout -k 5 10 "$CTWARDEN" run -c "$conf" --root "$root"
 	assert_eq "run refuses it too, at once" 1 "$RC"
 	assert_contains "...with the same FILE:LINE" "$ERR" "$conf:$line: listen = $value: $why"
 done
@@ -280,7 +280,7 @@ assert_eventually "each 503 was counted ($n503)" 10 metric_is \
 # ---- the port in use; IPv6 ---------------------------------------------------------
 conf=$(ctw_conf busy "[metrics]
 listen = 127.0.0.1:$port")
-run timeout 20 "$CTWARDEN" run -c "$conf" --root "$root"
+run timeout -k 5 20 "$CTWARDEN" run -c "$conf" --root "$root"
 assert_eq "a second daemon on the same port exits with an error" 1 "$RC"
 assert_contains "...naming the address and why" "$ERR" "cannot listen on 127.0.0.1:$port: Address already in use"
 assert_contains "...and where it is configured" "$ERR" "[metrics] listen in $conf"

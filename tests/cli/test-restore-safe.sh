@@ -58,7 +58,10 @@ MAX=net.netfilter.nf_conntrack_max
 BUCKETS=net.netfilter.nf_conntrack_buckets
 
 # ---- the daemon tunes; dry run; persist ----------------------------------
-timeout 10 "$CTWARDEN" run -c "$conf" --root "$root" >"$CTW_TMP/daemon.log" 2>&1 &
+# -k: under LeakSanitizer a daemon has been seen to spin at exit with SIGTERM
+# blocked (its stop-the-world tracer never returned); a KILL after 5 s more
+# keeps that from hanging the suite, and the asserts below still decide.
+timeout -k 5 10 "$CTWARDEN" run -c "$conf" --root "$root" >"$CTW_TMP/daemon.log" 2>&1 &
 pid=$!
 ctw_on_exit "kill $pid 2>/dev/null || true"
 # Done when both knobs reached the ceiling (the resize follows the raise).
@@ -120,7 +123,7 @@ cp "$state" "$CTW_TMP/other-boot.json"
 # 65536 entries that is 94% full, and the daemon tunes (and records) again.
 BOOT_B_MAX=70000
 echo "$BOOT_B_MAX" >"$nf/nf_conntrack_max"
-timeout 10 "$CTWARDEN" run -c "$conf" --root "$root" >"$CTW_TMP/boot.log" 2>&1 &
+timeout -k 5 10 "$CTWARDEN" run -c "$conf" --root "$root" >"$CTW_TMP/boot.log" 2>&1 &
 pid=$!
 ctw_on_exit "kill $pid 2>/dev/null || true"
 retuned() { json_file_is "$state" .boot_id "$BOOT_B" && file_is "$nf/nf_conntrack_max" 131072; }
@@ -218,7 +221,7 @@ mkfifo -m 0600 "$state"
 run timeout 10 "$CTWARDEN" restore -c "$conf" --root "$root"
 assert_eq "a FIFO state: restore refuses at once (not killed by timeout)" 2 "$RC"
 assert_contains "naming it" "$ERR" "$state: not a regular file (a FIFO)"
-run timeout 10 "$CTWARDEN" run -c "$conf" --root "$root"
+run timeout -k 5 10 "$CTWARDEN" run -c "$conf" --root "$root"
 assert_ne "a FIFO state: the daemon does not start" 0 "$RC"
 assert_ne "and is not killed by the timeout" 124 "$RC"
 assert_contains "naming it" "$ERR" "$state: not a regular file (a FIFO)"
