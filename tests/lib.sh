@@ -300,7 +300,7 @@ wait_until()
 			WAIT_S=$(awk -v us=$((now_us - start_us)) 'BEGIN { printf "%.2f", us / 1e6 }')
 			return 1
 		fi
-		sleep 0.02
+		sleep 0.02   # pace: the poll interval of the wait itself
 	done
 }
 

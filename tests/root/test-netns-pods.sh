@@ -73,7 +73,7 @@ ctw_daemon_start "$conf"
 # A: the file first (inotify names it after the file), then its process, in
 # a cgroupfs-driver pod cgroup.
 netns_create
-ip netns exec "$NS" sleep 600 &
+ip netns exec "$NS" sleep 600 &   # scenario: the process that holds the namespace
 holder_a=$!
 ctw_on_exit "kill $holder_a 2>/dev/null; wait $holder_a 2>/dev/null || true"
 pod_cgroup "$CG_A" "$holder_a"
@@ -82,7 +82,7 @@ wait_for "A's holder in $NS" 5 sh -c '[ "$(stat -L -c %i "/proc/$1/ns/net")" = "
 
 # B: only a process, in a systemd-driver pod cgroup (the UID's dashes as
 # underscores); its flood makes the daemon scan /proc.
-unshare -n sleep 600 &
+unshare -n sleep 600 &   # scenario: the process that holds the namespace
 holder_b=$!
 ctw_on_exit "kill $holder_b 2>/dev/null; wait $holder_b 2>/dev/null || true"
 pod_cgroup "$CG_B" "$holder_b"

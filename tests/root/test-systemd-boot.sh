@@ -248,7 +248,7 @@ systemctl restart ctwarden.service >"$out/restart.txt" 2>&1
 say restart_rc $?
 for _ in $(seq 50); do
 	http_get /healthz >"$out/healthz.txt" 2>/dev/null && grep -q '^ok' "$out/healthz.txt" && break
-	sleep 0.1
+	sleep 0.1   # pace: a bounded wait (50 polls) inside the container, which has no lib.sh
 done
 say healthz "$(head -1 "$out/healthz.txt" | tr -d '\r') $(tail -1 "$out/healthz.txt")"
 http_get /metrics >"$out/metrics.txt" 2>/dev/null
