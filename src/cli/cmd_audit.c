@@ -23,7 +23,7 @@
 
 static const char *const audit_help =
 	"Usage: ctwarden audit [--format=text|json|prometheus] [--json] [--top [N]]\n"
-	"                      [-o FILE] [-c FILE] [--root DIR]\n"
+	"                      [--kernel-log] [-o FILE] [-c FILE] [--root DIR]\n"
 	"One-shot report of this host's connection tracking with exact remedies.\n"
 	"--format: text (default), json (--json is the same), or prometheus: the\n"
 	"metrics node_exporter's textfile collector serves (see METRICS in ctwarden(8)).\n"
@@ -31,6 +31,9 @@ static const char *const audit_help =
 	"(a temp file renamed over it, mode 0644): a scrape never reads half a file.\n"
 	"--top [N]: also dump the whole table once and show who fills it: the top N\n"
 	"(default 10) sources, destinations, destination ports, protocols, TCP states.\n"
+	"--kernel-log: read the kernel log's table-full records even inside a netns\n"
+	"that dropped nothing (by default only the host's audit and a netns with drops\n"
+	"read it: other namespaces' records are the host's to judge).\n"
 	"Exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (monitoring-plugin codes).\n";
 
 enum audit_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS };
@@ -44,6 +47,7 @@ struct audit_ctx {
 	enum audit_format format;
 	const char *output;        /* -o FILE, NULL: stdout */
 	unsigned top_n;            /* 0: no --top */
+	bool kernel_log;           /* --kernel-log: read it whether or not the answer needs it */
 	struct ctw_ct_top top;
 	struct ctw_table_idle idle;
 	char netns[CTW_NETNS_NAME_MAX];   /* the netns label of the metrics */
@@ -240,6 +244,7 @@ int ctw_cmd_audit(struct ctw_cli *cli)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "top", optional_argument, NULL, 't' },
+		{ "kernel-log", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -277,6 +282,9 @@ int ctw_cmd_audit(struct ctw_cli *cli)
 				return CTW_EXIT_UNKNOWN;
 			}
 			break;
+		case 'k':
+			ctx.kernel_log = true;
+			break;
 		case 'h':
 			fputs(audit_help, stdout);
 			return 0;
@@ -302,6 +310,10 @@ int ctw_cmd_audit(struct ctw_cli *cli)
 	clock_gettime(CLOCK_REALTIME, &ctx.started);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ctw_host_gather(&ctx.host, &ctx.knobs, ctw_cli_root_is_live(cli));
+	if (ctx.kernel_log || ctw_findings_want_kernel_log(&ctx.host))
+		ctw_host_read_kernel_log(&ctx.host, &ctx.knobs, ctw_cli_root_is_live(cli));
+	else
+		ctx.host.kmsg_not_needed = true;
 	/* Only when this netns's own table calls for the NOTRACK advice; --top
 	 * dumps the whole table anyway. Taken for the metrics too: its finding
 	 * counts in the verdict. */

@@ -38,6 +38,7 @@ static void usage(FILE *out)
 		"      --json          machine-readable report\n"
 		"      --top [N]       dump the table once: the top N sources, destinations,\n"
 		"                      ports, protocols and TCP states (default 10)\n"
+		"      --kernel-log    read the kernel log even in a netns that dropped nothing\n"
 		"restore options:\n"
 		"      --dry-run       print what would be written, write nothing\n"
 		"      --force         restore max even below the current entry count\n"

@@ -108,6 +108,9 @@ static struct json_object *table_full_object(const struct ctw_host *h)
 			json_object_array_add(ns, e);
 		}
 	}
+	add(o, "read", json_object_new_boolean(have));
+	add(o, "not_read_because", h->kmsg_not_needed ? json_object_new_string("no_own_drops") :
+				   !have ? json_object_new_string("unreadable") : NULL);
 	add(o, "records", u64_or_null(have, t->records));
 	add(o, "expect_records", u64_or_null(have, t->expect_records));
 	add(o, "first", time_or_null(h, have && t->records > 0, t->first_usec));

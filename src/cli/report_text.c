@@ -178,6 +178,10 @@ static void row_kmsg(FILE *out, const struct ctw_host *h)
 
 	ctw_attr_netns_of_host(h, &self);
 	earlier = ctw_table_full_earlier(t, &self) > 0;
+	if (h->kmsg_not_needed) {
+		row(out, "kernel log", "not read: this netns dropped nothing, others are the host's");
+		return;
+	}
 	if (!h->have_kmsg) {
 		row(out, "kernel log", "unreadable");
 		return;

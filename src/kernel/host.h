@@ -58,6 +58,7 @@ struct ctw_host {
 	struct ctw_memory memory;  /* facts; bytes_* by ctw_host_memory_compute (policy/budget.h) */
 
 	bool have_kmsg;
+	bool kmsg_not_needed;     /* not read: the answer did not need it (ctw_findings_want_kernel_log) */
 	struct ctw_table_full table_full;
 	struct ctw_kmsg_clock kmsg_clock;
 
@@ -82,8 +83,16 @@ struct ctw_host {
 void ctw_host_note(struct ctw_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Gather the snapshot. use_netlink: ask the kernel over ctnetlink (only when the
- * root is the real "/"). Never walks the whole table, takes no sample. */
+ * root is the real "/"). Never walks the whole table, takes no sample and does
+ * not read the kernel log. */
 void ctw_host_gather(struct ctw_host *h, const struct ctw_knobs *k, bool use_netlink);
+
+/* Count the table-full records of the kernel log into h->table_full (one
+ * syslog(2) call on the live kernel, else the root's dev/kmsg); a failure is
+ * a note. The caller decides whether the answer needs it (policy/findings.h:
+ * ctw_findings_want_kernel_log): the kernel formats every retained record,
+ * ~1.5 us each, more than all the rest of an audit on a long log. */
+void ctw_host_read_kernel_log(struct ctw_host *h, const struct ctw_knobs *k, bool live);
 
 /* Take the bounded port sample (the first entries of a ctnetlink dump) into
  * h->ports; a failure is a note. The caller decides whether the answer needs

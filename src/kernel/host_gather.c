@@ -100,7 +100,7 @@ static void gather_kmsg_clock(struct ctw_kmsg_clock *clk)
 /* On the live kernel, one syslog(2) call returns the whole buffer (about 5x
  * cheaper than /dev/kmsg's one read() per record: docs/bench-audit.md); where
  * it is refused or the lines carry no time, /dev/kmsg says the same. */
-static void gather_kmsg(struct ctw_host *h, const struct ctw_knobs *k, bool live)
+void ctw_host_read_kernel_log(struct ctw_host *h, const struct ctw_knobs *k, bool live)
 {
 	int r = live ? ctw_kmsg_read_syslog(&h->table_full) : -ENOSYS;
 
@@ -139,5 +139,4 @@ void ctw_host_gather(struct ctw_host *h, const struct ctw_knobs *k, bool use_net
 	gather_sizes(h, k);
 	gather_stats(h, k, use_netlink);
 	gather_memory(h, k);
-	gather_kmsg(h, k, use_netlink);
 }

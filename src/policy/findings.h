@@ -41,6 +41,18 @@ void ctw_findings_evaluate(const struct ctw_host *h, const struct ctw_config *c,
  * another namespace's records: the kernel log is shared, the table is not. */
 bool ctw_findings_want_sample(const struct ctw_host *h, const struct ctw_config *c);
 
+/* Whether the audit should read the kernel log (ctw_host_read_kernel_log).
+ * The log says what no counter of this namespace does: which namespaces'
+ * tables were full, and when. That concerns the host (its max is the one
+ * every namespace is held to; the records name the namespaces) and a
+ * namespace that dropped packets (when it did) or whose drop counter is
+ * unknown (the records may be its own). Inside another namespace whose drop
+ * counter is 0, none of the records is its own (a namespace logs "table
+ * full" only with a drop: policy/attribution.h) and a neighbour's full table
+ * is the host's to judge, so the log is not read: on a long log it costs more
+ * than the rest of the audit. */
+bool ctw_findings_want_kernel_log(const struct ctw_host *h);
+
 const char *ctw_status_name(enum ctw_status s);     /* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
 const char *ctw_severity_name(enum ctw_severity s); /* "info", "warning", "critical", "unknown" */
 

@@ -22,7 +22,7 @@ static void judge_visibility(struct eval *e)
 	if (!e->h->have_stats && (f = finding_new(e, CTW_SEV_INFO, "stats_unavailable")))
 		msg_add(f, "The conntrack statistics could not be read (neither ctnetlink nor"
 			" /proc/net/stat/nf_conntrack): drops cannot be judged.");
-	if (!e->h->have_kmsg && (f = finding_new(e, CTW_SEV_INFO, "kmsg_unavailable")))
+	if (!e->h->have_kmsg && !e->h->kmsg_not_needed && (f = finding_new(e, CTW_SEV_INFO, "kmsg_unavailable")))
 		msg_add(f, "The kernel log (/dev/kmsg) could not be read: table-full messages"
 			" cannot be counted.");
 }

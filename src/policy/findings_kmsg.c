@@ -73,6 +73,15 @@ static void judge_earlier_netns(struct eval *e)
 		e->earlier, e->h->self_netns_inode, e->h->self_netns_inode);
 }
 
+bool ctw_findings_want_kernel_log(const struct ctw_host *h)
+{
+	bool have_drop = h->have_stats && (h->stats.counters.present & (1u << CTW_CTR_DROP));
+
+	if (!h->loaded)
+		return false;
+	return h->global_writable || !have_drop || h->stats.counters.value[CTW_CTR_DROP] > 0;
+}
+
 void judge_kmsg(struct eval *e)
 {
 	const struct ctw_table_full *t = &e->h->table_full;

@@ -5,8 +5,9 @@
 # Netns A overflows a lowered global max (2000, restored at exit), so the
 # shared kernel log holds table-full records naming A. Netns B holds 1000
 # entries, all to udp/9: 50% of max, below warn (75%), no drops of its own.
-# B's audit must not take the sample (JSON .sample.taken false, no NOTRACK
-# advice) although the log holds A's records. Then B grows to 1600 entries
+# B's audit does not read the log (it dropped nothing); with --kernel-log it
+# sees A's records but must still not take the sample (JSON .sample.taken
+# false, no NOTRACK advice). Then B grows to 1600 entries
 # (80%, at or above warn): now the sample is taken and finds udp/9.
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
@@ -65,7 +66,14 @@ assert_gt "the kernel logged table full for netns A ($A_INODE)" "$logged_before"
 ip netns exec "$B" "$CTW_FLOOD" -q -n "$B_CALM" -d 127.5.0.1 -p 9 >/dev/null
 assert_eq "B holds $B_CALM entries" "$B_CALM" "$(ip netns exec "$B" conntrack -C)"
 
+# By default B, which dropped nothing, does not even read the kernel log.
 run ip netns exec "$B" "$CTWARDEN" audit --json
+show_err
+assert_eq "B: the kernel log is not read (no drops of its own)" false "$(json_get "$OUT" .table_full.read)"
+assert_eq "B: so no sample either" false "$(json_get "$OUT" .sample.taken)"
+
+# --kernel-log reads it: A's records are seen, and still take no sample.
+run ip netns exec "$B" "$CTWARDEN" audit --json --kernel-log
 show_err
 json=$OUT
 assert_json "B: one JSON object" "$json"

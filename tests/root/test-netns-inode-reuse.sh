@@ -96,13 +96,25 @@ done
 [ -n "$B" ] || skip "no new namespace got inode $A_INODE back in $TRIES tries: nothing to test on this kernel"
 echo "namespace $B has inode $A_INODE, as deleted $A had"
 
-# What B's audit would be without A's records: OK, or WARNING when the log
-# also holds other namespaces' table-full records (a neighbour's full table).
+# B dropped nothing, so by default its audit does not read the kernel log
+# (none of the records can be its own; the host's audit judges the others):
+# OK, nothing said about A's records.
+run ip netns exec "$B" "$CTWARDEN" audit --json
+show_err
+assert_eq "in B: exit 0, the log not read" 0 "$RC"
+assert_eq "in B: table_full.read is false" false "$(json_get "$OUT" .table_full.read)"
+assert_eq "in B: because it dropped nothing" no_own_drops "$(json_get "$OUT" .table_full.not_read_because)"
+assert_not_contains "in B: no kernel-log finding" "$(json_finding_codes "$OUT")" table_full
+assert_not_contains "in B: and no kmsg_unavailable" "$(json_finding_codes "$OUT")" kmsg_unavailable
+
+# With --kernel-log it reads the log: A's records are an earlier namespace's.
+# The status without A's records: OK, or WARNING when the log also holds
+# other namespaces' table-full records (a neighbour's full table).
 others=$(kmsg_full_lines -v "$A_INODE")
 want=0
 [ "$others" -eq 0 ] || want=1
 
-run ip netns exec "$B" "$CTWARDEN" audit --json
+run ip netns exec "$B" "$CTWARDEN" audit --json --kernel-log
 show_err
 json=$OUT
 assert_eq "in B: exit $want (the status without A's records; $others other record(s))" "$want" "$RC"
@@ -128,7 +140,7 @@ else
 		"$(json_get "$json" '.findings[] | select(.code == "table_full_logged") | .message')" "this netns ("
 fi
 
-run ip netns exec "$B" "$CTWARDEN" audit
+run ip netns exec "$B" "$CTWARDEN" audit --kernel-log
 assert_eq "in B: text audit exits $want too" "$want" "$RC"
 assert_contains "in B: the text report mentions the earlier namespace" "$OUT" \
 	"earlier namespace with inode $A_INODE"

@@ -1029,6 +1029,71 @@ static void test_want_sample(void **state)
 	}
 }
 
+static void k_netns(struct ctw_host *h, struct ctw_config *c)
+{
+	(void)c;
+	h->global_writable = false;
+	h->self_netns_inode = 4026532999;
+}
+static void k_netns_drop(struct ctw_host *h, struct ctw_config *c) { k_netns(h, c); s_drop(h, c); }
+static void k_netns_drop_unreported(struct ctw_host *h, struct ctw_config *c) { k_netns(h, c); s_drop_unreported(h, c); }
+static void k_netns_no_stats(struct ctw_host *h, struct ctw_config *c) { k_netns(h, c); h->have_stats = false; }
+static void k_netns_full(struct ctw_host *h, struct ctw_config *c) { k_netns(h, c); h->count = h->max; }
+
+/* The kernel log is read where its records can concern the answer: on the
+ * host (the records name the namespaces its max holds) and in a namespace
+ * whose own drops they may be (drops counted, or the counter unknown). */
+static void test_want_kernel_log(void **state)
+{
+	static const struct {
+		const char *name;
+		void (*setup)(struct ctw_host *h, struct ctw_config *c);
+		bool want;
+	} kcases[] = {
+		{ "the host, calm", s_none, true },
+		{ "the host, drops", s_drop, true },
+		{ "a netns, drop counter 0", k_netns, false },
+		{ "a netns, full but drop counter 0", k_netns_full, false },
+		{ "a netns with drops", k_netns_drop, true },
+		{ "a netns, drop not reported by the source", k_netns_drop_unreported, true },
+		{ "a netns, no statistics", k_netns_no_stats, true },
+		{ "not loaded", w_unloaded, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(kcases) / sizeof(kcases[0]); i++) {
+		struct ctw_config c;
+		struct ctw_host h;
+
+		healthy_host(&h);
+		test_config(&c);
+		kcases[i].setup(&h, &c);
+		print_message("want_kernel_log: %s\n", kcases[i].name);
+		assert_int_equal(ctw_findings_want_kernel_log(&h), kcases[i].want);
+	}
+}
+
+/* A log not read because the answer did not need it is no "unreadable" note. */
+static void test_kernel_log_not_needed(void **state)
+{
+	struct ctw_findings out;
+	struct ctw_config c;
+	struct ctw_host h;
+
+	(void)state;
+	healthy_host(&h);
+	test_config(&c);
+	k_netns(&h, &c);
+	h.have_kmsg = false;
+	h.kmsg_not_needed = true;
+	ctw_findings_evaluate(&h, &c, &out);
+	assert_null(find(&out, "kmsg_unavailable"));
+	assert_int_equal(out.status, CTW_STATUS_OK);
+	h.kmsg_not_needed = false;
+	ctw_findings_evaluate(&h, &c, &out);
+	assert_non_null(find(&out, "kmsg_unavailable"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1049,6 +1114,8 @@ int main(void)
 		cmocka_unit_test(test_memory_remedy),
 		cmocka_unit_test(test_notrack_remedy),
 		cmocka_unit_test(test_want_sample),
+		cmocka_unit_test(test_want_kernel_log),
+		cmocka_unit_test(test_kernel_log_not_needed),
 		cmocka_unit_test(test_max_unlimited_remedy),
 		cmocka_unit_test(test_expect_remedy),
 		cmocka_unit_test(test_format_bytes),

@@ -208,6 +208,8 @@ static void test_json_full(void **state)
 	expect_str(o, "counters_source", "procfs");
 
 	v = get(o, "table_full");
+	expect_bool(v, "read", true);
+	expect_null(v, "not_read_because");
 	expect_u64(v, "records", 15);
 	expect_u64(v, "expect_records", 2);
 	expect_u64(v, "ignored_spoofed", 1);
@@ -303,6 +305,8 @@ static void test_json_unknowns(void **state)
 		expect_null(v, counter_keys[i]);
 	expect_str(o, "counters_source", "none");
 	v = get(o, "table_full");
+	expect_bool(v, "read", false);
+	expect_str(v, "not_read_because", "unreadable");
 	expect_null(v, "records");
 	expect_null(v, "expect_records");
 	expect_null(v, "first");
@@ -493,6 +497,38 @@ static void test_text_readonly(void **state)
 	free(s);
 }
 
+/* Not read because this netns dropped nothing: said as such, not "unreadable". */
+static void test_kernel_log_not_needed(void **state)
+{
+	static struct ctw_findings f;
+	struct ctw_config c;
+	static struct ctw_host h;
+	struct json_object *o, *v;
+	char *s;
+
+	(void)state;
+	busy_host(&h);
+	h.global_writable = false;
+	h.have_kmsg = false;
+	h.kmsg_not_needed = true;
+	memset(&h.table_full, 0, sizeof(h.table_full));
+	test_config(&c);
+	ctw_findings_evaluate(&h, &c, &f);
+	s = render(false, &h, &c, &f);
+	assert_non_null(strstr(s, "kernel log        not read: this netns dropped nothing, others are the host's\n"));
+	assert_null(strstr(s, "unreadable"));
+	free(s);
+	s = render(true, &h, &c, &f);
+	o = json_tokener_parse(s);
+	assert_non_null(o);
+	v = get(o, "table_full");
+	expect_bool(v, "read", false);
+	expect_str(v, "not_read_because", "no_own_drops");
+	expect_null(v, "records");
+	json_object_put(o);
+	free(s);
+}
+
 static void test_text_not_loaded_and_healthy(void **state)
 {
 	static struct ctw_findings f;
@@ -540,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_json_not_loaded),
 		cmocka_unit_test(test_text_layout),
 		cmocka_unit_test(test_text_readonly),
+		cmocka_unit_test(test_kernel_log_not_needed),
 		cmocka_unit_test(test_text_not_loaded_and_healthy),
 	};
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
