@@ -267,6 +267,34 @@ static void print_decisions(FILE *out, const struct ctw_status *st, uint64_t now
 	}
 }
 
+/* The last retirement pass of each namespace that had one, newest first:
+ * what the shortened timeout did to the entries already there. */
+static void print_retirements(FILE *out, const struct ctw_status *st, uint64_t now)
+{
+	if (st->n_retire == 0)
+		return;
+	fprintf(out, "\nRetirement passes, newest first:\n");
+	for (unsigned i = st->n_retire; i-- > 0;) {
+		const struct ctw_status_retire *r = &st->retire[i];
+		char when[32], idle[32], text[CTW_NETNS_NAME_MAX + 640];
+
+		if (st->n_retire - i > TEXT_DECISIONS) {
+			fprintf(out, "  ... %u older (see --json)\n", i + 1);
+			break;
+		}
+		local_time(r->started_at_us, now, when, sizeof(when));
+		human_duration(r->oldest_idle_s * 1000000, idle, sizeof(idle));
+		fprintf(out, "  %s  %s %" PRIu64 " -> %" PRIu64 " s: %s%s\n", when,
+			r->timeout[0] ? r->timeout : "?", r->old_s, r->new_s,
+			r->running ? "running" : r->outcome[0] ? r->outcome : "?", r->dry_run ? " (dry run)" : "");
+		snprintf(text, sizeof(text), "in %s: %" PRIu64 " seen, %" PRIu64 " deleted, %" PRIu64
+			 " retimed, %" PRIu64 " kept, %" PRIu64 " gone, %" PRIu64 " failed; oldest idle %s; %.3f s",
+			 r->netns[0] ? r->netns : "?", r->seen, r->deleted, r->retimed, r->skipped, r->gone,
+			 r->failed, idle, r->duration_s);
+		print_wrapped(out, text, 6);
+	}
+}
+
 static void print_top(FILE *out, const char *title, const struct ctw_status_top *top)
 {
 	if (top->n == 0)
@@ -286,6 +314,7 @@ static void print_text(FILE *out, const struct status_ctx *c, uint64_t now)
 	print_flow(out, st);
 	print_namespaces(out, st);
 	print_decisions(out, st, now);
+	print_retirements(out, st, now);
 	if (st->top_sources.n + st->top_destinations.n + st->top_ports.n == 0) {
 		fprintf(out, "\nNo top talkers yet.\n");
 		return;

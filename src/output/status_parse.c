@@ -148,6 +148,65 @@ static bool parse_decisions(struct parse *p, struct json_object *root, struct ct
 	return true;
 }
 
+/* One entry of "retirements"; its counts are required, its names and times
+ * may be null. */
+static bool parse_retire(struct parse *p, struct json_object *o, struct ctw_status_retire *r)
+{
+	static const char where[] = "retirements: ";
+	struct json_object *running, *dry;
+	char netns[CTW_NETNS_NAME_MAX] = "";
+
+	if (!json_object_is_type(o, json_type_object)) {
+		ctw_set_err(p->err, p->errlen, "retirements: an entry is not an object");
+		return false;
+	}
+	if (get_str(p, o, where, "netns", netns, sizeof(netns)) < 0 ||
+	    get_u64(p, o, where, "inode", &r->inode) < 0 ||
+	    get_str(p, o, where, "timeout", r->timeout, sizeof(r->timeout)) < 0 ||
+	    !need(p, get_u64(p, o, where, "old_s", &r->old_s), where, "old_s") ||
+	    !need(p, get_u64(p, o, where, "new_s", &r->new_s), where, "new_s") ||
+	    !need(p, get(p, o, where, "running", json_type_boolean, &running), where, "running") ||
+	    get(p, o, where, "dry_run", json_type_boolean, &dry) < 0 ||
+	    get_str(p, o, where, "outcome", r->outcome, sizeof(r->outcome)) < 0 ||
+	    get_time(p, o, where, "started_at", &r->started_at_us) < 0 ||
+	    get_time(p, o, where, "ended_at", &r->ended_at_us) < 0 ||
+	    !need(p, get_u64(p, o, where, "seen", &r->seen), where, "seen") ||
+	    !need(p, get_u64(p, o, where, "deleted", &r->deleted), where, "deleted") ||
+	    !need(p, get_u64(p, o, where, "retimed", &r->retimed), where, "retimed") ||
+	    !need(p, get_u64(p, o, where, "skipped", &r->skipped), where, "skipped") ||
+	    get_u64(p, o, where, "gone", &r->gone) < 0 ||
+	    get_u64(p, o, where, "failed", &r->failed) < 0 ||
+	    get_u64(p, o, where, "oldest_idle_s", &r->oldest_idle_s) < 0 ||
+	    get_double(p, o, where, "duration_s", &r->duration_s) < 0 ||
+	    get_double(p, o, where, "max_poll_gap_s", &r->max_poll_gap_s) < 0)
+		return false;
+	r->running = json_object_get_boolean(running);
+	r->dry_run = dry && json_object_get_boolean(dry);
+	ctw_status_copy_name(r->netns, sizeof(r->netns), netns);
+	return true;
+}
+
+/* "retirements", newest last, as ctw_status_retire_put keeps them. */
+static bool parse_retirements(struct parse *p, struct json_object *root, struct ctw_status *st)
+{
+	struct json_object *a;
+	size_t n, first;
+	int r = get(p, root, "", "retirements", json_type_array, &a);
+
+	if (r <= 0)
+		return r == 0;
+	n = json_object_array_length(a);
+	first = n > CTW_STATUS_RETIRE_MAX ? n - CTW_STATUS_RETIRE_MAX : 0;  /* keep the newest */
+	for (size_t i = first; i < n; i++) {
+		struct ctw_status_retire e = { 0 };
+
+		if (!parse_retire(p, json_object_array_get_idx(a, i), &e))
+			return false;
+		st->retire[st->n_retire++] = e;
+	}
+	return true;
+}
+
 static bool parse_top(struct parse *p, struct json_object *top, const char *key, struct ctw_status_top *out)
 {
 	char where[32];
@@ -591,7 +650,8 @@ int ctw_status_parse(const char *text, size_t len, struct ctw_status *out, char 
 		return r;
 	ok = parse_header(&p, root, out) && parse_table(&p, root, out) &&
 	     parse_rates_events(&p, root, out) && parse_decisions(&p, root, out) && parse_tops(&p, root, out) &&
-	     parse_namespaces(&p, root, out) && parse_yielded(&p, root, out);
+	     parse_namespaces(&p, root, out) && parse_yielded(&p, root, out) &&
+	     parse_retirements(&p, root, out);
 	json_object_put(root);
 	if (!ok) {
 		memset(out, 0, sizeof(*out));

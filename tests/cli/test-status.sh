@@ -177,6 +177,49 @@ write_status $$ 1 critical
 run "$CTWARDEN" status -c "$CONF"
 assert_eq "level critical: exit 2" 2 "$RC"
 
+# ---- retirement passes ----------------------------------------------------
+
+LONG_NAME_R=k8s_POD_a-very-long-pod-name-0123456789abcdef0123456789abcdef
+
+# with_retirements JSON: add the daemon's "retirements" array (newest last).
+with_retirements()
+{
+	local t
+	t=$(jq --argjson r "$1" '. + {retirements: $r}' "$STATUS") && printf '%s\n' "$t" >"$STATUS"
+}
+write_status $$ 1 normal
+run "$CTWARDEN" status -c "$CONF"
+assert_not_contains "no retirements: no such section" "$OUT" "Retirement passes"
+with_retirements "[
+  {\"netns\": \"$LONG_NAME_R\", \"inode\": 4026532177, \"timeout\": \"tcp_timeout_established\",
+   \"old_s\": 432000, \"new_s\": 3600, \"running\": false, \"dry_run\": false, \"outcome\": \"done\",
+   \"started_at\": \"$(iso_ago 120)\", \"ended_at\": \"$(iso_ago 118)\", \"seen\": 250000,
+   \"deleted\": 200000, \"retimed\": 40000, \"skipped\": 9000, \"gone\": 700, \"failed\": 300,
+   \"oldest_idle_s\": 7260, \"duration_s\": 1.884, \"max_poll_gap_s\": 0.22},
+  {\"netns\": \"web\", \"inode\": 4026532300, \"timeout\": \"udp_timeout_stream\",
+   \"old_s\": 120, \"new_s\": 60, \"running\": true, \"dry_run\": true, \"outcome\": \"running\",
+   \"started_at\": \"$(iso_ago 3)\", \"ended_at\": null, \"seen\": 12, \"deleted\": 3,
+   \"retimed\": 0, \"skipped\": 0, \"gone\": 0, \"failed\": 0, \"oldest_idle_s\": 90,
+   \"duration_s\": 0.004, \"max_poll_gap_s\": 0.0}]"
+run "$CTWARDEN" status -c "$CONF"
+show_err
+assert_eq "retirements: still level normal, exit 0" 0 "$RC"
+assert_contains "retirements: a section" "$OUT" "Retirement passes, newest first:"
+ctw__verdict "retirements: newest first" "the running pass should come before the done one" \
+	before "$OUT" "udp_timeout_stream 120 -> 60 s: running (dry run)" "tcp_timeout_established 432000 -> 3600 s: done"
+flat=$(tr -s ' \n' '  ' <<<"$OUT")
+assert_contains "retirements: what it did, where" "$flat" \
+	"in $LONG_NAME_R: 250000 seen, 200000 deleted, 40000 retimed, 9000 kept, 700 gone, 300 failed; oldest idle 2 h 1 min; 1.884 s"
+assert_contains "retirements: the running pass's counts" "$flat" "in web: 12 seen, 3 deleted"
+ctw__verdict "retirements: every line fits in 80 columns" "$(awk 'length($0) > 80' <<<"$OUT")" \
+	lines_fit "$OUT" 80
+run "$CTWARDEN" status --json -c "$CONF"
+assert_eq "retirements --json: the file as written" "$(jq -S . "$STATUS")" "$(jq -S . <<<"$OUT")"
+with_retirements '[{"netns": "web", "old_s": "many"}]'
+run "$CTWARDEN" status -c "$CONF"
+assert_eq "a malformed retirement: UNKNOWN" 3 "$RC"
+assert_contains "and the error names the key" "$OUT$ERR" '"old_s" is not an integer'
+
 # ---- namespaces -----------------------------------------------------------
 
 LONG_NAME=k8s_POD_a-very-long-pod-name-0123456789abcdef0123456789abcdef

@@ -229,6 +229,10 @@ st=$(jq -c "[.retirements[] | select(.inode == $BUSY_INODE)] | last" "$CTW_TMP/r
 echo "status: $st"
 assert_eq "status: the namespace's last pass, ended" false "$(json_get "$st" .running)"
 assert_eq "status: for tcp_timeout_established" tcp_timeout_established "$(json_get "$st" .timeout)"
+run "$CTWARDEN" status -c "$conf"
+assert_contains "ctwarden status lists the passes" "$OUT" "Retirement passes, newest first:"
+assert_contains "with the namespace and what was deleted" "$(tr -s ' \n' '  ' <<<"$OUT")" \
+	"in $(json_get "$st" .netns): $(json_get "$st" .seen) seen, $(json_get "$st" .deleted) deleted"
 
 # The live flow: still sending, never destroyed.
 sent_before=$(grep -c '^sent' "$CTW_TMP/live")

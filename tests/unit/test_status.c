@@ -87,6 +87,16 @@ static void full_status(struct ctw_status *st)
 		.events_new = 123456, .events_destroy = 120000, .events_overruns = 2 });
 	ctw_status_netns_add(st, &(struct ctw_status_netns){ .name = "web", .inode = 4026532300ULL, .count = 300 });
 	ctw_status_set_pressure(st, "pid 4243", 4026532177ULL);
+	ctw_status_retire_put(st, &(struct ctw_status_retire){
+		.netns = "pid 4243", .inode = 4026532177ULL, .timeout = "tcp_timeout_established",
+		.old_s = 432000, .new_s = 3600, .outcome = "done", .started_at_us = T0 + S(60),
+		.ended_at_us = T0 + S(61) + 250000, .seen = 250000, .deleted = 200000, .retimed = 40000,
+		.skipped = 9000, .gone = 700, .failed = 300, .oldest_idle_s = 7200, .duration_s = 1.25,
+		.max_poll_gap_s = 0.125 });
+	ctw_status_retire_put(st, &(struct ctw_status_retire){
+		.netns = "web", .inode = 4026532300ULL, .timeout = "udp_timeout_stream", .old_s = 120,
+		.new_s = 60, .running = true, .dry_run = true, .outcome = "running",
+		.started_at_us = T0 + S(3600), .seen = 12, .deleted = 3 });
 }
 
 /* The status as text, the way the daemon writes it; the caller frees. */
@@ -204,6 +214,30 @@ static void assert_status_eq(const struct ctw_status *a, const struct ctw_status
 	assert_int_equal(a->n_netns, b->n_netns);
 	for (unsigned i = 0; i < a->n_netns; i++)
 		assert_netns_eq(&a->netns[i], &b->netns[i]);
+	assert_int_equal(a->n_retire, b->n_retire);
+	for (unsigned i = 0; i < a->n_retire; i++) {
+		const struct ctw_status_retire *x = &a->retire[i], *y = &b->retire[i];
+
+		assert_string_equal(x->netns, y->netns);
+		assert_int_equal(x->inode, y->inode);
+		assert_string_equal(x->timeout, y->timeout);
+		assert_int_equal(x->old_s, y->old_s);
+		assert_int_equal(x->new_s, y->new_s);
+		assert_int_equal(x->running, y->running);
+		assert_int_equal(x->dry_run, y->dry_run);
+		assert_string_equal(x->outcome, y->outcome);
+		assert_int_equal(x->started_at_us, y->started_at_us);
+		assert_int_equal(x->ended_at_us, y->ended_at_us);
+		assert_int_equal(x->seen, y->seen);
+		assert_int_equal(x->deleted, y->deleted);
+		assert_int_equal(x->retimed, y->retimed);
+		assert_int_equal(x->skipped, y->skipped);
+		assert_int_equal(x->gone, y->gone);
+		assert_int_equal(x->failed, y->failed);
+		assert_int_equal(x->oldest_idle_s, y->oldest_idle_s);
+		assert_true(x->duration_s == y->duration_s);
+		assert_true(x->max_poll_gap_s == y->max_poll_gap_s);
+	}
 }
 
 static struct json_object *get_path(struct json_object *o, const char *a, const char *b)
