@@ -88,7 +88,9 @@ for ((i = 0; i < TRIES; i++)); do
 		B=$n
 		break
 	fi
-	ip netns delete "$n"
+	# Kept until the end: the kernel hands out the lowest free inode, so a
+	# try deleted at once gives its own number to the next one, which then
+	# never climbs to A's; kept, each takes the next free number up.
 	# pace: netns cleanup (and the inode's release) runs in a kernel worker;
 	# the next try is only worth making once it had a chance to run.
 	sleep 0.1   # pace between tries
