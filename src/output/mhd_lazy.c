@@ -15,7 +15,6 @@
  * reference to MHD_..." until it is. When the library cannot be loaded,
  * MHD_start_daemon returns NULL (the endpoint says it could not start) and
  * the reason is said once on stderr (the journal under systemd). */
-#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,26 +22,15 @@
 
 #include <microhttpd.h>
 
+#include "output/lazy_lib.h"
+
 #define LIBMICROHTTPD_SONAME "libmicrohttpd.so.12"
+
+static struct ctw_lazy_lib lib = { .soname = LIBMICROHTTPD_SONAME };
 
 static void *lazy_symbol(const char *name)
 {
-	static void *lib;
-	static int tried;
-	void *fn;
-
-	if (!tried) {
-		tried = 1;
-		lib = dlopen(LIBMICROHTTPD_SONAME, RTLD_NOW | RTLD_LOCAL);
-		if (!lib)
-			fprintf(stderr, "ctwarden: cannot load %s: %s\n", LIBMICROHTTPD_SONAME, dlerror());
-	}
-	if (!lib)
-		return NULL;
-	fn = dlsym(lib, name);
-	if (!fn)
-		fprintf(stderr, "ctwarden: %s has no %s (too old?)\n", LIBMICROHTTPD_SONAME, name);
-	return fn;
+	return ctw_lazy_symbol(&lib, name);
 }
 
 /* X(return type, name, (parameters), (arguments), value when unavailable) */
@@ -67,13 +55,7 @@ static void *lazy_symbol(const char *name)
 	  (connection, status_code, response), MHD_NO)
 
 #define MHD_LAZY_DEFINE(type, name, params, args, unavailable) \
-	type name params \
-	{ \
-		static type (*fn) params; \
-		if (!fn) \
-			fn = (type (*) params)lazy_symbol(#name); \
-		return fn ? fn args : (unavailable); \
-	}
+	CTW_LAZY_DEFINE(lazy_symbol, type, name, params, args, unavailable)
 
 MHD_LAZY_FUNCTIONS(MHD_LAZY_DEFINE)
 

@@ -17,7 +17,6 @@
  * NULL) and the first failure is said on stderr (the journal under systemd).
  * The handle and pointers are process-wide like the dynamic linker's own
  * bindings: resolved once, never changed. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,26 +26,15 @@
 #include <systemd/sd-event.h>
 #include <systemd/sd-journal.h>
 
+#include "output/lazy_lib.h"
+
 #define LIBSYSTEMD_SONAME "libsystemd.so.0"
+
+static struct ctw_lazy_lib lib = { .soname = LIBSYSTEMD_SONAME };
 
 static void *lazy_symbol(const char *name)
 {
-	static void *lib;
-	static int tried;
-	void *fn;
-
-	if (!tried) {
-		tried = 1;
-		lib = dlopen(LIBSYSTEMD_SONAME, RTLD_NOW | RTLD_LOCAL);
-		if (!lib)
-			fprintf(stderr, "ctwarden: cannot load %s: %s\n", LIBSYSTEMD_SONAME, dlerror());
-	}
-	if (!lib)
-		return NULL;
-	fn = dlsym(lib, name);
-	if (!fn)
-		fprintf(stderr, "ctwarden: %s has no %s (too old?)\n", LIBSYSTEMD_SONAME, name);
-	return fn;
+	return ctw_lazy_symbol(&lib, name);
 }
 
 /* X(return type, name, (parameters), (arguments), value when unavailable) */
@@ -93,13 +81,7 @@ static void *lazy_symbol(const char *name)
 	  (file, line, func, iov, n), -EOPNOTSUPP)
 
 #define SD_LAZY_DEFINE(type, name, params, args, unavailable) \
-	type name params \
-	{ \
-		static type (*fn) params; \
-		if (!fn) \
-			fn = (type (*) params)lazy_symbol(#name); \
-		return fn ? fn args : (unavailable); \
-	}
+	CTW_LAZY_DEFINE(lazy_symbol, type, name, params, args, unavailable)
 
 SD_LAZY_FUNCTIONS(SD_LAZY_DEFINE)
 
