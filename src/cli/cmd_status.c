@@ -267,8 +267,9 @@ static void print_decisions(FILE *out, const struct ctw_status *st, uint64_t now
 	}
 }
 
-/* The last retirement pass of each namespace that had one, newest first:
- * what the shortened timeout did to the entries already there. */
+/* The last retirement pass of each namespace that had one, newest first
+ * (all of them: the status keeps CTW_STATUS_RETIRE_MAX): what the shortened
+ * timeout did to the entries already there. */
 static void print_retirements(FILE *out, const struct ctw_status *st, uint64_t now)
 {
 	if (st->n_retire == 0)
@@ -278,10 +279,6 @@ static void print_retirements(FILE *out, const struct ctw_status *st, uint64_t n
 		const struct ctw_status_retire *r = &st->retire[i];
 		char when[32], idle[32], text[CTW_NETNS_NAME_MAX + 640];
 
-		if (st->n_retire - i > TEXT_DECISIONS) {
-			fprintf(out, "  ... %u older (see --json)\n", i + 1);
-			break;
-		}
 		local_time(r->started_at_us, now, when, sizeof(when));
 		human_duration(r->oldest_idle_s * 1000000, idle, sizeof(idle));
 		fprintf(out, "  %s  %s %" PRIu64 " -> %" PRIu64 " s: %s%s\n", when,

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "skip_because.h"
+#include "proc_self.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -338,21 +339,6 @@ static void rcvbuf_growth(void **state)
  * root), which holds CAP_NET_ADMIN over the netns it then makes. The group
  * state is NULL on success, else why there is none. */
 static char no_netns_why[256];
-
-static int write_proc_self(const char *name, const char *text)
-{
-	char path[64];
-	int fd, r = 0;
-
-	snprintf(path, sizeof(path), "/proc/self/%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		r = -errno;
-	close(fd);
-	return r;
-}
 
 static int become_root_of_user_namespace(void)
 {

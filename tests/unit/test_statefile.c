@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "skip_because.h"
+#include "proc_self.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -476,21 +477,6 @@ static int drop_root(char *line, size_t len)
 	/* A changed uid makes /proc/self root's; the user namespace needs it ours. */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	return 0;
-}
-
-static int write_proc_self(const char *name, const char *text)
-{
-	char path[64];
-	int fd, r = 0;
-
-	snprintf(path, sizeof(path), "/proc/self/%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		r = -errno;
-	close(fd);
-	return r;
 }
 
 /* A user namespace (with a mount namespace of its own) where this user is
