@@ -75,11 +75,12 @@ static void judge_earlier_netns(struct eval *e)
 
 bool ctw_findings_want_kernel_log(const struct ctw_host *h)
 {
-	bool have_drop = h->have_stats && (h->stats.counters.present & (1u << CTW_CTR_DROP));
+	struct ctw_attr_netns self;
 
 	if (!h->loaded)
 		return false;
-	return h->global_writable || !have_drop || h->stats.counters.value[CTW_CTR_DROP] > 0;
+	ctw_attr_netns_of_host(h, &self);   /* its drop counter, when known */
+	return h->global_writable || !self.have_drop || self.drop > 0;
 }
 
 void judge_kmsg(struct eval *e)

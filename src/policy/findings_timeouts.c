@@ -4,6 +4,8 @@
  * (one port dominating the sample of a table under pressure). Pure. */
 #include "policy/findings_internal.h"
 
+#include "policy/attribution.h"
+
 #include <inttypes.h>
 #include <netinet/in.h>
 
@@ -57,13 +59,14 @@ static bool own_records_possible(const struct ctw_host *h)
  * here: they neither fill this table nor make a port of it worth a rule. */
 static bool own_pressure(const struct ctw_host *h, const struct ctw_config *c)
 {
-	bool have_drop = h->have_stats && (h->stats.counters.present & (1u << CTW_CTR_DROP));
+	struct ctw_attr_netns self;
 
 	/* The usage as findings_evaluate.c computes it: the sample and the
 	 * usage_warning finding agree at the edge. */
 	if (h->have_count && h->have_max && h->max > 0 && 100.0 * (double)h->count / (double)h->max >= c->warn_pct)
 		return true;
-	return have_drop ? h->stats.counters.value[CTW_CTR_DROP] > 0 : own_records_possible(h);
+	ctw_attr_netns_of_host(h, &self);   /* its drop counter, when known */
+	return self.have_drop ? self.drop > 0 : own_records_possible(h);
 }
 
 bool ctw_findings_want_sample(const struct ctw_host *h, const struct ctw_config *c)
